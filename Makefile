@@ -1,0 +1,51 @@
+# greenlight: every target sets up what it needs, so a fresh machine needs only `make <target>`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+SAM_VENV := .venv-sam
+SAM := $(SAM_VENV)/bin/sam
+# sam build needs the Lambda runtime's interpreter (python3.13) on PATH.
+PY313 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.13*/bin) $(dir $(shell command -v python3.13 2>/dev/null)))
+
+.DEFAULT_GOAL := help
+.PHONY: help demo test lint validate build bench clean
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml hooks/requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+$(SAM_VENV)/.installed:
+	test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install -q aws-sam-cli
+	touch $@
+
+venv: $(VENV)/.installed
+
+demo: $(VENV)/.installed ## play a good and a bad deployment on the local twin
+	$(PY) -m greenlight.demo
+
+test: $(VENV)/.installed ## run the whole test suite
+	$(PY) -m pytest -q
+
+lint: $(VENV)/.installed ## ruff and mypy
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+validate: $(SAM_VENV)/.installed ## sam validate --lint on template.yaml
+	$(SAM) validate --lint --template template.yaml
+
+build: $(SAM_VENV)/.installed ## sam build (needs the python3.13 runtime on PATH)
+	PATH="$(PY313):$$PATH" $(SAM) build --template template.yaml
+
+bench: $(VENV)/.installed ## performance figures (engine concurrency, handler import time)
+	$(PY) bench/run.py
+
+clean: ## remove virtual environments and build output
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam .twin

@@ -1,0 +1,22 @@
+"""Check kinds. Each kind is a module here; it is imported only when a spec uses it."""
+
+from __future__ import annotations
+
+import importlib
+
+from greenlight.checks.base import Check, CheckContext, Target, TlsSettings
+
+# kind name in the spec -> "module:Class"; the import happens only when a spec uses the kind.
+KINDS: dict[str, str] = {
+    "http": "greenlight.checks.http:HttpCheck",
+}
+
+
+def check_class(kind: str) -> type[Check]:
+    """The class implementing a check kind (imported on first use)."""
+    module, _, attr = KINDS[kind].partition(":")
+    cls: type[Check] = getattr(importlib.import_module(module), attr)
+    return cls
+
+
+__all__ = ["KINDS", "Check", "CheckContext", "Target", "TlsSettings", "check_class"]

@@ -1,0 +1,232 @@
+"""`http`: request a path through a listener (or an absolute URL) and compare the answer with expectations."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from greenlight.checks.base import Check, CheckContext, Target
+from greenlight.engine.model import Measurement, Status
+from greenlight.probe import redact
+from greenlight.probe.http import ProbeError, Request, Response, fetch
+from greenlight.spec.errors import Problem
+from greenlight.spec.schema import AnyValue, Bool, Field, Int, ListOf, MapOf, Number, Obj, OneOf, Str, join
+
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+STATUS_ITEM = OneOf((Int(min=100, max=599), Str(pattern=r"[1-5]xx", pattern_doc="a status class such as '2xx'")))
+SECRET_REF = Obj(
+    {
+        "secret": Field(
+            Str(
+                pattern=r"(secretsmanager:[^#\s]+(#[^\s]+)?|ssm:/?[A-Za-z0-9_.\-/]+)",
+                pattern_doc="'secretsmanager:NAME[#json_key]' or 'ssm:/parameter/name'",
+            ),
+            required=True,
+        ),
+        "prefix": Field(Str(), default="", doc="text put before the secret value, e.g. 'Bearer '"),
+    }
+)
+HEADER_VALUE = OneOf((Str(), SECRET_REF))
+
+EXPECT = Obj(
+    {
+        "status": Field(ListOf(STATUS_ITEM, min_len=1, scalar_ok=True), default=lambda: [200]),
+        "body_contains": Field(ListOf(Str(min_len=1), scalar_ok=True), default=list),
+        "body_not_contains": Field(ListOf(Str(min_len=1), scalar_ok=True), default=list),
+        "body_matches": Field(Str(min_len=1), doc="a regular expression the body must match"),
+        "json": Field(MapOf(AnyValue()), default=dict, doc="JMESPath expression -> expected value"),
+        "headers": Field(MapOf(Str()), default=dict, doc="header -> exact value"),
+        "max_latency_ms": Field(Number(min=0)),
+    }
+)
+
+
+def _check_body(body: dict[str, Any], path: str, problems: list[Problem]) -> None:
+    if body.get("path") is not None and body.get("url") is not None:
+        problems.append(Problem(join(path, "url"), "give either 'path' or 'url', not both"))
+    p = body.get("path")
+    if p is not None and not p.startswith("/"):
+        problems.append(Problem(join(path, "path"), f"expected a path starting with '/', got {p!r}"))
+    if p is not None and any(c in p for c in "\r\n"):
+        problems.append(Problem(join(path, "path"), "must not contain CR or LF"))
+    for name in body.get("headers") or {}:
+        if name and any(c in name for c in "\r\n:"):
+            problems.append(Problem(join(join(path, "headers"), name), "header name contains CR, LF or ':'"))
+    for name, value in (body.get("headers") or {}).items():
+        if isinstance(value, str) and any(c in value for c in "\r\n"):
+            problems.append(Problem(join(join(path, "headers"), name), "header value contains CR or LF"))
+    if body.get("expect"):
+        pattern = body["expect"].get("body_matches")
+        if pattern:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                problems.append(
+                    Problem(join(join(path, "expect"), "body_matches"), f"invalid regular expression: {exc}")
+                )
+        import jmespath
+
+        for expr in body["expect"].get("json") or {}:
+            try:
+                jmespath.compile(expr)
+            except jmespath.exceptions.ParseError as exc:
+                problems.append(
+                    Problem(
+                        join(join(path, "expect"), f"json.{expr}"),
+                        f"invalid JMESPath: {' '.join(str(exc).split())}",
+                    )
+                )
+
+
+SCHEMA = Obj(
+    {
+        "path": Field(Str(min_len=1), doc="joined to the listener URL"),
+        "url": Field(Str(pattern=r"https?://\S+", pattern_doc="an absolute http(s) URL")),
+        "listener": Field(Str(choices=("test", "prod")), default="test"),
+        "method": Field(Str(choices=METHODS), default="GET"),
+        "headers": Field(MapOf(HEADER_VALUE), default=dict),
+        "body": Field(Str()),
+        "follow_redirects": Field(OneOf((Bool(), Int(min=0, max=10))), default=False),
+        "expect": Field(EXPECT, default=dict),
+    },
+    check=_check_body,
+)
+
+
+def status_matches(status: int, wanted: list[int | str]) -> bool:
+    for w in wanted:
+        if isinstance(w, int) and status == w:
+            return True
+        if isinstance(w, str) and str(status)[0] == w[0]:
+            return True
+    return False
+
+
+def evaluate(resp: Response, expect: Mapping[str, Any]) -> list[str]:
+    """Every way `resp` differs from `expect`, as 'expected …, got …' sentences (empty: it matches)."""
+    problems: list[str] = []
+    if not status_matches(resp.status, expect["status"]):
+        problems.append(f"status {resp.status}, expected {'/'.join(map(str, expect['status']))}")
+    text = None
+    if expect["body_contains"] or expect["body_not_contains"] or expect.get("body_matches"):
+        text = resp.text()
+    for needle in expect["body_contains"]:
+        assert text is not None
+        if needle not in text:
+            problems.append(f"body does not contain {needle!r}{' (body truncated)' if resp.truncated else ''}")
+    for needle in expect["body_not_contains"]:
+        assert text is not None
+        if needle in text:
+            problems.append(f"body contains {needle!r}")
+    if expect.get("body_matches"):
+        assert text is not None
+        if not re.search(expect["body_matches"], text):
+            problems.append(f"body does not match /{expect['body_matches']}/")
+    if expect["json"]:
+        problems.extend(_evaluate_json(resp, expect["json"]))
+    for name, value in expect["headers"].items():
+        seen = resp.headers.get(name.lower())
+        if seen != value:
+            shown = "missing" if seen is None else repr(redact.headers({name: seen})[name])
+            problems.append(f"header {name} is {shown}, expected {redact.headers({name: value})[name]!r}")
+    if expect.get("max_latency_ms") is not None and resp.elapsed_ms > expect["max_latency_ms"]:
+        problems.append(f"latency {resp.elapsed_ms:.0f}ms, expected at most {expect['max_latency_ms']:g}ms")
+    return problems
+
+
+def _evaluate_json(resp: Response, wanted: Mapping[str, Any]) -> list[str]:
+    import jmespath
+
+    if resp.truncated:
+        return ["body is larger than target.max_body_bytes; cannot read it as JSON"]
+    try:
+        doc = resp.json()
+    except ValueError as exc:
+        return [f"body is not valid JSON ({exc.__class__.__name__}: {str(exc)[:80]})"]
+    out = []
+    for expr, value in wanted.items():
+        seen = jmespath.search(expr, doc)
+        if seen != value:
+            out.append(f"JSON {expr} is {seen!r}, expected {value!r}")
+    return out
+
+
+def allowed_hosts(target: Target, extra: tuple[str, ...] = ()) -> frozenset[str]:
+    """The hosts probes may reach: the listener URLs' hosts and `target.allow_hosts`."""
+    hosts = {h.lower() for h in target.allow_hosts} | {h.lower() for h in extra}
+    for url in (target.test_url, target.prod_url):
+        if url:
+            host = urlsplit(url).hostname
+            if host:
+                hosts.add(host.lower())
+    return frozenset(hosts)
+
+
+class HttpCheck(Check):
+    """An HTTP request through the test (or production) listener, compared with `expect`."""
+
+    kind = "http"
+    schema = SCHEMA
+
+    def prepare(self, ctx: CheckContext) -> None:
+        from greenlight.secrets import resolve_headers
+
+        self._headers, self._secrets = resolve_headers(self.body["headers"], ctx)
+        self._url = self.url_for(ctx.target)
+
+    def url_for(self, target: Target, base: str | None = None) -> str:
+        if self.body.get("url"):
+            return str(self.body["url"])
+        if base is None:
+            base = target.test_url if self.body["listener"] == "test" else target.prod_url
+        if not base:
+            raise ValueError(
+                f"no {self.body['listener']} listener URL: set target.{self.body['listener']}_url "
+                "(or --test-url/--prod-url), or run inside a deployment where it can be discovered"
+            )
+        return base.rstrip("/") + (self.body.get("path") or "/")
+
+    def request(self, ctx: CheckContext, url: str, extra_hosts: tuple[str, ...] = ()) -> Request:
+        follow = self.body["follow_redirects"]
+        secret_names = frozenset(
+            {k.lower() for k in self._headers if redact.is_secret_header(k)} | set(self._secret_header_names())
+        )
+        return Request(
+            method=self.body["method"],
+            url=url,
+            headers=self._headers,
+            body=self.body["body"].encode() if self.body.get("body") is not None else None,
+            timeout=ctx.deadline.bound(self.policy.timeout),
+            max_body_bytes=ctx.target.max_body_bytes,
+            follow_redirects=(5 if follow is True else int(follow or 0)),
+            tls=ctx.target.tls,
+            allowed_hosts=allowed_hosts(ctx.target, extra_hosts),
+            secret_headers=secret_names,
+        )
+
+    def _secret_header_names(self) -> list[str]:
+        return [k.lower() for k, v in self.body["headers"].items() if isinstance(v, dict)]
+
+    def probe(self, ctx: CheckContext, url: str, extra_hosts: tuple[str, ...] = ()) -> Measurement:
+        """One request to `url`, judged against `expect`."""
+        shown = redact.url(url)
+        try:
+            resp = fetch(self.request(ctx, url, extra_hosts))
+        except ProbeError as exc:
+            return Measurement(
+                Status.ERROR, redact.text(str(exc), self._secrets), details={"url": shown, "error": exc.kind}
+            )
+        details = {"url": shown, "status": resp.status, "latency_ms": round(resp.elapsed_ms, 1)}
+        if resp.redirects:
+            details["redirects"] = [redact.url(u) for u in resp.redirects]
+        mismatches = evaluate(resp, self.body["expect"])
+        if mismatches:
+            reason = redact.text("; ".join(mismatches), self._secrets)
+            return Measurement(Status.FAIL, reason, duration_ms=resp.elapsed_ms, details=details)
+        return Measurement(Status.PASS, f"{resp.status} in {resp.elapsed_ms:.0f}ms", resp.elapsed_ms, details)
+
+    def measure(self, ctx: CheckContext) -> Measurement:
+        return self.probe(ctx, self._url)

@@ -1,0 +1,119 @@
+"""The result vocabulary shared by checks, the engine, reporters and the command line."""
+
+from __future__ import annotations
+
+import enum
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class Status(enum.Enum):
+    """What one measurement or one check came to."""
+
+    PASS = "PASS"
+    FAIL = "FAIL"  # measured, and the answer was bad
+    ERROR = "ERROR"  # could not measure
+    INCONCLUSIVE = "INCONCLUSIVE"  # the deadline cut it short before the outcome was certain
+
+
+class Verdict(enum.Enum):
+    """What a whole run (all checks of one hook) came to; ordered from best to worst."""
+
+    PASSED = "PASSED"
+    INCONCLUSIVE = "INCONCLUSIVE"
+    ERROR = "ERROR"
+    FAILED = "FAILED"
+
+    @property
+    def rank(self) -> int:
+        return list(Verdict).index(self)
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One observation made by a check."""
+
+    status: Status
+    reason: str
+    duration_ms: float = 0.0
+    details: dict[str, Any] = field(default_factory=dict)
+    at: float = field(default_factory=time.time)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "status": self.status.value,
+            "reason": self.reason,
+            "duration_ms": round(self.duration_ms, 1),
+        }
+        if self.details:
+            out["details"] = self.details
+        return out
+
+
+def passed(reason: str = "ok", **details: Any) -> Measurement:
+    return Measurement(Status.PASS, reason, details=details)
+
+
+def failed(reason: str, **details: Any) -> Measurement:
+    return Measurement(Status.FAIL, reason, details=details)
+
+
+def errored(reason: str, **details: Any) -> Measurement:
+    return Measurement(Status.ERROR, reason, details=details)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The outcome of one check: its measurements and what they add up to."""
+
+    name: str
+    kind: str
+    status: Status
+    reason: str
+    measurements: tuple[Measurement, ...] = ()
+    dry_run: bool = False
+
+    @property
+    def counts(self) -> dict[str, int]:
+        out = {s.value: 0 for s in (Status.PASS, Status.FAIL, Status.ERROR)}
+        for m in self.measurements:
+            out[m.status.value] += 1
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "status": self.status.value,
+            "reason": self.reason,
+            "dry_run": self.dry_run,
+            "counts": self.counts,
+            "measurements": [m.to_dict() for m in self.measurements],
+        }
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """All checks of one hook, the verdict, and whether the controller should be told success."""
+
+    hook: str
+    verdict: Verdict
+    succeeded: bool
+    reason: str
+    checks: tuple[CheckResult, ...]
+    duration_ms: float
+    dry_run: bool = False
+    context: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "hook": self.hook,
+            "verdict": self.verdict.value,
+            "succeeded": self.succeeded,
+            "reason": self.reason,
+            "dry_run": self.dry_run,
+            "duration_ms": round(self.duration_ms, 1),
+            "context": self.context,
+            "checks": [c.to_dict() for c in self.checks],
+        }

@@ -1,0 +1,132 @@
+"""Lambda handler for CodeDeploy ECS lifecycle hooks (BeforeInstall ... AfterAllowTraffic).
+
+The status starts as Failed and is reported exactly once, whatever happens in between: an invalid
+spec, a crashing check or too little time left all end in Failed with the reason in the logs.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.utilities.data_classes import CodeDeployLifecycleHookEvent, event_source
+
+from greenlight.engine.deadline import Deadline
+from greenlight.handlers.common import (
+    DEFAULT_RESERVE,
+    InvalidEventError,
+    Settings,
+    SettingsError,
+    log_result,
+    remaining_seconds,
+)
+from greenlight.lifecycle import CODEDEPLOY_HOOKS
+from greenlight.reporting.codedeploy import CodeDeployReporter
+
+logger = Logger(service=os.getenv("POWERTOOLS_SERVICE_NAME", "greenlight"))
+metrics = Metrics(namespace=os.getenv("POWERTOOLS_METRICS_NAMESPACE", "greenlight"))
+log = logging.getLogger("greenlight.handler")
+
+_DEPLOYMENT_ID = re.compile(r"d-[A-Z0-9]{9}")
+
+
+def parse_event(event: Any) -> tuple[str, str]:
+    """(DeploymentId, LifecycleEventHookExecutionId), or InvalidEventError naming every problem."""
+    if not isinstance(event, Mapping):
+        raise InvalidEventError(
+            f"expected a CodeDeploy lifecycle hook event (a JSON object), got {type(event).__name__}"
+        )
+    problems = []
+    deployment_id = event.get("DeploymentId")
+    execution_id = event.get("LifecycleEventHookExecutionId")
+    if not deployment_id:
+        problems.append("DeploymentId is missing")
+    elif not isinstance(deployment_id, str) or not _DEPLOYMENT_ID.fullmatch(deployment_id):
+        problems.append(f"DeploymentId {deployment_id!r} is not a deployment id (d-XXXXXXXXX)")
+    if not execution_id:
+        problems.append("LifecycleEventHookExecutionId is missing")
+    elif not isinstance(execution_id, str) or len(execution_id) > 1024:
+        problems.append("LifecycleEventHookExecutionId is not a string id")
+    if problems:
+        keys = ", ".join(sorted(map(str, event))) or "none"
+        raise InvalidEventError(
+            "not a CodeDeploy lifecycle hook event: " + "; ".join(problems) + f" (event keys: {keys}). "
+            "Nothing was probed and nothing can be reported without these ids; "
+            "to try a hook by hand, use events/*.json or `greenlight check`."
+        )
+    return str(deployment_id), str(execution_id)
+
+
+def handle(
+    event: Mapping[str, Any],
+    context: Any,
+    *,
+    aws: Any = None,
+    env: Mapping[str, str] | None = None,
+    metrics_sink: Any = None,
+) -> dict[str, Any]:
+    """Validate and report one hook execution. Raises only when nothing could be reported."""
+    deployment_id, execution_id = parse_event(event)
+    if aws is None:
+        from greenlight.aws import AwsClients
+
+        aws = AwsClients()
+    started_left = remaining_seconds(context)
+    deadline_for_report = Deadline.after(started_left)
+    reporter = CodeDeployReporter(
+        aws.client("codedeploy"), deployment_id, execution_id, time_left=deadline_for_report.remaining
+    )
+    succeeded, reason, verdict = False, "not validated", "ERROR"
+    try:
+        settings = Settings.from_env(env, allowed_hooks=CODEDEPLOY_HOOKS)
+        if settings.hook is None:
+            raise SettingsError(
+                f"GREENLIGHT_HOOK is not set; set it to the hook this function serves: {CODEDEPLOY_HOOKS}"
+            )
+        early_reserve = settings.reserve if settings.reserve is not None else DEFAULT_RESERVE
+        if started_left <= early_reserve:
+            raise TimeoutError(
+                f"only {started_left:.1f}s left at start, within the {early_reserve:g}s reserve for "
+                "reporting; raise the function's timeout"
+            )
+        from greenlight import spec as specs
+        from greenlight.validation import run_hook
+
+        spec = specs.load(settings.spec_location, env=env)
+        reserve = settings.reserve if settings.reserve is not None else spec.report_reserve
+        left = remaining_seconds(context)
+        if left <= reserve:
+            raise TimeoutError(f"only {left:.1f}s left after loading the spec, within the {reserve:g}s reserve")
+        result = run_hook(
+            spec,
+            settings.hook,
+            deadline=Deadline.after(left - reserve),
+            aws=aws,
+            context={"deployment_id": deployment_id, "source": spec.source},
+        )
+        log_result(result, metrics_sink)
+        succeeded, reason, verdict = result.succeeded, result.reason, result.verdict.value
+    except Exception as exc:
+        reason = f"{type(exc).__name__}: {exc}"
+        log.exception("validation did not complete; reporting Failed: %s", reason)
+    outcome = reporter.report(succeeded)
+    return {
+        "deploymentId": deployment_id,
+        "status": outcome.status,
+        "recorded": outcome.recorded,
+        "verdict": verdict,
+        "reason": reason,
+    }
+
+
+@logger.inject_lambda_context(log_event=False)
+@metrics.log_metrics
+@event_source(data_class=CodeDeployLifecycleHookEvent)
+def handler(event: CodeDeployLifecycleHookEvent, context: Any) -> dict[str, Any]:
+    if os.getenv("GREENLIGHT_LOG_EVENT", "").lower() in ("1", "true", "yes"):
+        logger.info("event", extra={"event": event.raw_event})
+    return handle(event.raw_event, context, metrics_sink=metrics)

@@ -1,0 +1,88 @@
+"""What every hook handler shares: settings from the environment, the deadline, logging the outcome."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from greenlight.engine.model import RunResult
+
+log = logging.getLogger("greenlight.handler")
+
+DEFAULT_RESERVE = 15.0
+
+
+class InvalidEventError(ValueError):
+    """The invocation event is not a lifecycle hook event; names every missing or malformed field."""
+
+
+class SettingsError(ValueError):
+    """The function's environment is misconfigured; names every bad variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    hook: str | None
+    spec_location: str | None
+    reserve: float | None  # GREENLIGHT_REPORT_RESERVE; None: the spec's settings.report_reserve
+    log_event: bool
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, *, allowed_hooks: tuple[str, ...] = ()) -> Settings:
+        env = os.environ if env is None else env
+        problems = []
+        hook = env.get("GREENLIGHT_HOOK") or None
+        if allowed_hooks and hook is not None and hook not in allowed_hooks:
+            problems.append(f"GREENLIGHT_HOOK={hook!r} is not one of {', '.join(allowed_hooks)}")
+        raw_reserve = env.get("GREENLIGHT_REPORT_RESERVE", "")
+        reserve = None
+        if raw_reserve:
+            try:
+                reserve = float(raw_reserve)
+                if reserve < 0:
+                    raise ValueError
+            except ValueError:
+                problems.append(f"GREENLIGHT_REPORT_RESERVE={raw_reserve!r} is not a number of seconds >= 0")
+        if problems:
+            raise SettingsError("; ".join(problems))
+        return cls(
+            hook=hook,
+            spec_location=env.get("GREENLIGHT_SPEC") or None,
+            reserve=reserve,
+            log_event=env.get("GREENLIGHT_LOG_EVENT", "").lower() in ("1", "true", "yes"),
+        )
+
+
+def remaining_seconds(context: Any) -> float:
+    """Time left in this Lambda invocation (15 minutes when there is no Lambda context, as in tests)."""
+    getter = getattr(context, "get_remaining_time_in_millis", None)
+    return getter() / 1000.0 if callable(getter) else 900.0
+
+
+def log_result(result: RunResult, metrics: Any = None) -> None:
+    """Per-check results as structured log fields, and the run's metrics."""
+    for check in result.checks:
+        log.info(
+            "check %s: %s",
+            check.name,
+            check.status.value,
+            extra={"check": check.to_dict(), "hook": result.hook},
+        )
+    log.info(
+        "verdict %s: %s",
+        result.verdict.value,
+        result.reason,
+        extra={"verdict": result.verdict.value, "succeeded": result.succeeded, "context": result.context},
+    )
+    if metrics is not None:
+        from aws_lambda_powertools.metrics import MetricUnit
+
+        passed = sum(1 for c in result.checks if c.status.value == "PASS")
+        metrics.add_dimension(name="hook", value=result.hook)
+        metrics.add_metric(name="ChecksPassed", unit=MetricUnit.Count, value=passed)
+        metrics.add_metric(name="ChecksFailed", unit=MetricUnit.Count, value=len(result.checks) - passed)
+        metrics.add_metric(name="ValidationDuration", unit=MetricUnit.Milliseconds, value=result.duration_ms)
+        metrics.add_metric(name="HookSucceeded" if result.succeeded else "HookFailed", unit=MetricUnit.Count, value=1)

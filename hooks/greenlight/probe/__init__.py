@@ -1,0 +1,1 @@
+"""Network probes: the bounded HTTP client every HTTP-based check uses, and secret masking."""

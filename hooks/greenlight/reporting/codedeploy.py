@@ -1,0 +1,128 @@
+"""Tells CodeDeploy a hook's outcome with PutLifecycleEventHookExecutionStatus, exactly once.
+
+A hook that never reports holds the deployment for an hour, so a failed report is never swallowed:
+throttling is retried with backoff, an already-completed hook execution is a logged no-op (a repeated
+invocation must not flip the first result), and anything else is logged with what to fix and raised.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+SUCCEEDED = "Succeeded"
+FAILED = "Failed"
+ACTION = "codedeploy:PutLifecycleEventHookExecutionStatus"
+
+_THROTTLED = frozenset({"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded"})
+_DENIED = frozenset({"AccessDeniedException", "AccessDenied", "UnauthorizedOperation"})
+
+log = logging.getLogger("greenlight.reporting")
+
+
+class ReportError(Exception):
+    """The outcome could not be reported to CodeDeploy."""
+
+
+@dataclass(frozen=True)
+class ReportOutcome:
+    status: str
+    recorded: bool  # False: the hook execution had already been completed by an earlier invocation
+    attempts: int
+
+
+def _error_code(exc: Exception) -> str | None:
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        return response.get("Error", {}).get("Code")
+    return None
+
+
+class CodeDeployReporter:
+    """Reports one lifecycle hook execution's status."""
+
+    def __init__(
+        self,
+        client: Any,
+        deployment_id: str,
+        execution_id: str,
+        *,
+        deployment_group: str | None = None,
+        max_attempts: int = 6,
+        base_delay: float = 0.25,
+        time_left: Callable[[], float] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.client = client
+        self.deployment_id = deployment_id
+        self.execution_id = execution_id
+        self.deployment_group = deployment_group
+        self.max_attempts = max_attempts
+        self.base_delay = base_delay
+        self.time_left = time_left
+        self.sleep = sleep
+        self.reported: ReportOutcome | None = None
+
+    def _where(self) -> str:
+        group = f", deployment group {self.deployment_group}" if self.deployment_group else ""
+        return f"deployment {self.deployment_id}{group}, hook execution {self.execution_id}"
+
+    def report(self, succeeded: bool) -> ReportOutcome:
+        """Send the status; retries throttling; raises ReportError on anything that is not a success."""
+        if self.reported is not None:
+            raise ReportError(f"status for {self._where()} was already reported as {self.reported.status}")
+        status = SUCCEEDED if succeeded else FAILED
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                self.client.put_lifecycle_event_hook_execution_status(
+                    deploymentId=self.deployment_id,
+                    lifecycleEventHookExecutionId=self.execution_id,
+                    status=status,
+                )
+            except Exception as exc:
+                code = _error_code(exc)
+                if code == "LifecycleEventAlreadyCompletedException":
+                    log.warning(
+                        "hook execution already completed; an earlier invocation reported it, nothing changed",
+                        extra={"deployment_id": self.deployment_id, "execution_id": self.execution_id},
+                    )
+                    self.reported = ReportOutcome(status, False, attempt)
+                    return self.reported
+                delay = self.base_delay * (2 ** (attempt - 1))
+                left = self.time_left() if self.time_left else float("inf")
+                if code in _THROTTLED and attempt < self.max_attempts and left > delay + 1:
+                    log.warning("report throttled, retrying in %.2fs (attempt %d)", delay, attempt)
+                    self.sleep(delay)
+                    continue
+                if code in _DENIED:
+                    message = (
+                        f"cannot report {status} for {self._where()}: access denied. The hook's role needs "
+                        f"{ACTION} on the deployment group's ARN "
+                        f"(arn:aws:codedeploy:REGION:ACCOUNT:deploymentgroup:APPLICATION/"
+                        f"{self.deployment_group or 'GROUP'})"
+                    )
+                else:
+                    message = f"cannot report {status} for {self._where()}: {code or type(exc).__name__}: {exc}"
+                    if code is None:
+                        message += (
+                            " (a function in a VPC needs a route to the CodeDeploy API: an interface VPC "
+                            "endpoint for codedeploy or a NAT gateway)"
+                        )
+                log.error(message, extra={"deployment_id": self.deployment_id, "status": status})
+                raise ReportError(message) from exc
+            self.reported = ReportOutcome(status, True, attempt)
+            log.info(
+                "reported %s to CodeDeploy",
+                status,
+                extra={
+                    "deployment_id": self.deployment_id,
+                    "execution_id": self.execution_id,
+                    "attempts": attempt,
+                },
+            )
+            return self.reported

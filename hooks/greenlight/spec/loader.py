@@ -1,0 +1,69 @@
+"""Where a spec comes from: a file (YAML or JSON), or an SSM parameter, named by GREENLIGHT_SPEC."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from greenlight.spec.errors import Problem, SpecError, SpecSourceError
+from greenlight.spec.model import Spec, build_spec
+
+# The spec bundled with the hook functions: hooks/greenlight.yaml, beside the package.
+BUNDLED_SPEC = Path(__file__).resolve().parents[2] / "greenlight.yaml"
+SSM_PREFIX = "ssm:"
+
+
+def parse_text(text: str, source: str) -> Any:
+    """Parse YAML (JSON is accepted, being YAML); syntax errors name the line and column."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise SpecError([Problem(where, f"not valid YAML or JSON: {problem}")], source) from exc
+
+
+def load_text(text: str, *, source: str = "<text>", env: Mapping[str, str] | None = None) -> Spec:
+    return build_spec(parse_text(text, source), env=env, source=source)
+
+
+def read_source(location: str, *, ssm_client: Any = None) -> str:
+    """The spec's text from a path or from `ssm:/parameter/name`."""
+    if location.startswith(SSM_PREFIX):
+        name = location[len(SSM_PREFIX) :]
+        if not name:
+            raise SpecSourceError(f"GREENLIGHT_SPEC {location!r} names no SSM parameter")
+        from aws_lambda_powertools.utilities import parameters
+
+        try:
+            value = parameters.get_parameter(name, decrypt=True, max_age=60, boto3_client=ssm_client)
+        except Exception as exc:
+            raise SpecSourceError(f"cannot read spec from SSM parameter {name}: {type(exc).__name__}: {exc}") from exc
+        return str(value)
+    path = Path(location)
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise SpecSourceError(f"spec file not found: {path}") from exc
+    except OSError as exc:
+        raise SpecSourceError(f"cannot read spec file {path}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise SpecSourceError(f"spec file {path} is not UTF-8 text") from exc
+
+
+def load(
+    location: str | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    ssm_client: Any = None,
+) -> Spec:
+    """Load and validate a spec from `location`, else GREENLIGHT_SPEC, else the bundled file."""
+    environ = os.environ if env is None else env
+    where = location or environ.get("GREENLIGHT_SPEC") or str(BUNDLED_SPEC)
+    text = read_source(where, ssm_client=ssm_client)
+    return load_text(text, source=where, env=environ)

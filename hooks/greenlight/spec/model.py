@@ -1,0 +1,240 @@
+"""The spec: its schema, and the typed form the rest of greenlight uses."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from greenlight.checks import KINDS, Check, Target, TlsSettings, check_class
+from greenlight.engine.policy import Policy
+from greenlight.lifecycle import CODEDEPLOY_HOOKS
+from greenlight.spec.errors import Problem, SpecError
+from greenlight.spec.schema import Bool, Duration, Field, Int, ListOf, Obj, Str, Type, join
+
+AUTO = "auto"
+SUPPORTED_VERSIONS = (1,)
+
+URL = Str(pattern=r"https?://[^\s/?#]+(/[^\s]*)?", pattern_doc="an http:// or https:// URL, or 'auto'")
+URL_OR_AUTO = Str(pattern=r"auto|https?://[^\s/?#]+(/[^\s]*)?", pattern_doc="an http:// or https:// URL, or 'auto'")
+
+TLS = Obj(
+    {
+        "server_name": Field(Str(min_len=1), doc="host name sent as SNI and Host, and verified on the certificate"),
+        "ca_bundle": Field(Str(min_len=1), doc="path of a PEM file of CAs to trust instead of the system's"),
+        "insecure": Field(Bool(), default=False, doc="skip certificate verification (never in production)"),
+    }
+)
+
+TARGET = Obj(
+    {
+        "test_url": Field(URL_OR_AUTO, default=AUTO, doc="the test listener; 'auto' discovers it"),
+        "prod_url": Field(URL_OR_AUTO, default=AUTO, doc="the production listener; 'auto' discovers it"),
+        "allow_hosts": Field(ListOf(Str(min_len=1)), default=list, doc="extra hosts probes may reach"),
+        "tls": Field(TLS, default=dict),
+        "max_body_bytes": Field(Int(min=1024, max=64 * 1024 * 1024), default=1024 * 1024),
+    }
+)
+
+POLICY_FIELDS: dict[str, Field] = {
+    "count": Field(Int(min=1, max=100_000), doc="how many measurements"),
+    "interval": Field(Duration(max=3600), doc="time between the starts of two measurements"),
+    "timeout": Field(Duration(min=0.001, max=900), doc="wall-clock bound of one measurement"),
+    "failure_limit": Field(Int(min=0), doc="failed measurements tolerated"),
+    "consecutive_error_limit": Field(Int(min=0), doc="errors tolerated in a row"),
+    "consecutive_successes": Field(Int(min=1), doc="passes in a row needed (ends the check early)"),
+    "dry_run": Field(Bool(), doc="log what would fail, never fail the hook"),
+}
+
+DEFAULTS = Obj({k: v for k, v in POLICY_FIELDS.items() if k != "dry_run"})
+
+SETTINGS = Obj(
+    {
+        "on_inconclusive": Field(Str(choices=("fail", "pass")), default="fail"),
+        "dry_run": Field(Bool(), default=False),
+        "report_reserve": Field(Duration(min=1, max=300), default=15.0, doc="Lambda time kept for reporting"),
+    }
+)
+
+_BUILTIN_POLICY = Policy()
+
+
+def _check_entry(value: Any, path: str, problems: list[Problem]) -> Any:
+    """Validate one check: its common fields plus exactly one kind body."""
+    if not isinstance(value, dict):
+        problems.append(Problem(path, "expected a mapping with 'name' and one check kind"))
+        return None
+    kinds = [k for k in value if k in KINDS]
+    if not kinds:
+        problems.append(Problem(path, f"expected one check kind: {', '.join(KINDS)}"))
+    elif len(kinds) > 1:
+        problems.append(Problem(path, f"expected one check kind, got {len(kinds)}: {', '.join(kinds)}"))
+    fields = {
+        "name": Field(Str(pattern=r"[A-Za-z0-9_.:-]+", pattern_doc="a name of letters, digits, _.:-"), required=True)
+    }
+    fields.update(POLICY_FIELDS)
+    if len(kinds) == 1:
+        fields[kinds[0]] = Field(check_class(kinds[0]).schema, required=True)
+    else:
+        fields.update({k: Field(_ANY_MAPPING) for k in KINDS})
+    out = Obj(fields).validate(value, path, problems)
+    if out is not None and len(kinds) == 1:
+        out["__kind__"] = kinds[0]
+    return out
+
+
+class _CheckEntry(Type):
+    description = "a check"
+
+    def validate(self, value: Any, path: str, problems: list[Problem]) -> Any:
+        return _check_entry(value, path, problems)
+
+
+class _AnyMapping(Type):
+    description = "a mapping"
+
+    def validate(self, value: Any, path: str, problems: list[Problem]) -> Any:
+        if not isinstance(value, dict):
+            self.fail(value, path, problems)
+        return value
+
+
+_ANY_MAPPING = _AnyMapping()
+
+
+def _hook_names() -> tuple[str, ...]:
+    return CODEDEPLOY_HOOKS
+
+
+def _unique_names(hooks: dict[str, Any], path: str, problems: list[Problem]) -> None:
+    for hook, checks in (hooks or {}).items():
+        seen: set[str] = set()
+        for i, c in enumerate(checks or []):
+            if c and c.get("name") in seen:
+                problems.append(Problem(join(join(join(path, hook), i), "name"), f"duplicate check name {c['name']!r}"))
+            elif c:
+                seen.add(c["name"])
+
+
+def spec_schema() -> Obj:
+    hook_names = _hook_names()
+    return Obj(
+        {
+            "version": Field(Int(min=1, max=max(SUPPORTED_VERSIONS)), required=True),
+            "target": Field(TARGET, default=dict),
+            "defaults": Field(DEFAULTS, default=dict),
+            "settings": Field(SETTINGS, default=dict),
+            "hooks": Field(
+                Obj({h: Field(ListOf(_CheckEntry())) for h in hook_names}, check=_unique_names),
+                required=True,
+            ),
+        }
+    )
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    """One check as the spec states it: enough to build the Check object."""
+
+    name: str
+    kind: str
+    policy: Policy
+    body: Mapping[str, Any]
+
+    def build(self) -> Check:
+        return check_class(self.kind)(self.name, self.policy, self.body)
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A validated spec."""
+
+    version: int
+    target: Target
+    test_url_auto: bool
+    prod_url_auto: bool
+    hooks: Mapping[str, tuple[CheckSpec, ...]]
+    on_inconclusive: str = "fail"
+    dry_run: bool = False
+    report_reserve: float = 15.0
+    source: str | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
+
+    def checks_for(self, hook: str) -> tuple[CheckSpec, ...]:
+        return tuple(self.hooks.get(hook, ()))
+
+    @property
+    def needs_discovery(self) -> bool:
+        return self.test_url_auto or self.prod_url_auto
+
+
+_VAR = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def expand(value: Any, env: Mapping[str, str], path: str, problems: list[Problem]) -> Any:
+    """Expand `${VAR}` (and `${VAR:-default}`) in every string; `$${` is a literal `${`."""
+    if isinstance(value, str):
+
+        def sub(m: re.Match[str]) -> str:
+            if m.group(0) == "$${":
+                return "${"
+            name, default = m.group(1), m.group(2)
+            if name in env:
+                return env[name]
+            if default is not None:
+                return default
+            problems.append(Problem(path, f"environment variable {name} is not set"))
+            return m.group(0)
+
+        return _VAR.sub(sub, value)
+    if isinstance(value, list):
+        return [expand(v, env, join(path, i), problems) for i, v in enumerate(value)]
+    if isinstance(value, dict):
+        return {k: expand(v, env, join(path, str(k)), problems) for k, v in value.items()}
+    return value
+
+
+def build_spec(doc: Any, *, env: Mapping[str, str] | None = None, source: str | None = None) -> Spec:
+    """Validate a parsed spec document and return the typed Spec, or raise SpecError with every problem."""
+    problems: list[Problem] = []
+    doc = expand(doc, os.environ if env is None else env, "", problems)
+    if not isinstance(doc, dict):
+        raise SpecError([Problem("", "expected a mapping at the top of the spec")], source)
+    clean = spec_schema().validate(doc, "", problems)
+    if problems or clean is None:
+        raise SpecError(problems, source)
+
+    defaults = {k: v for k, v in clean["defaults"].items() if v is not None}
+    hooks: dict[str, tuple[CheckSpec, ...]] = {}
+    for hook, entries in clean["hooks"].items():
+        specs = []
+        for entry in entries or []:
+            given = {k: entry[k] for k in POLICY_FIELDS if entry.get(k) is not None}
+            merged = {**{k: getattr(_BUILTIN_POLICY, k) for k in POLICY_FIELDS}, **defaults, **given}
+            specs.append(CheckSpec(entry["name"], entry["__kind__"], Policy(**merged), entry[entry["__kind__"]]))
+        hooks[hook] = tuple(specs)
+
+    t = clean["target"]
+    tls = TlsSettings(**t["tls"])
+    target = Target(
+        test_url=None if t["test_url"] == AUTO else t["test_url"].rstrip("/"),
+        prod_url=None if t["prod_url"] == AUTO else t["prod_url"].rstrip("/"),
+        allow_hosts=tuple(t["allow_hosts"]),
+        tls=tls,
+        max_body_bytes=t["max_body_bytes"],
+    )
+    s = clean["settings"]
+    return Spec(
+        version=clean["version"],
+        target=target,
+        test_url_auto=t["test_url"] == AUTO,
+        prod_url_auto=t["prod_url"] == AUTO,
+        hooks=hooks,
+        on_inconclusive=s["on_inconclusive"],
+        dry_run=s["dry_run"],
+        report_reserve=s["report_reserve"],
+        source=source,
+        raw=doc,
+    )
