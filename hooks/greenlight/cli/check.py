@@ -22,6 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from greenlight import lifecycle
     from greenlight import spec as specs
     from greenlight.cli import output
     from greenlight.engine.deadline import Deadline
@@ -43,8 +44,10 @@ def run(args: argparse.Namespace) -> int:
             )
             return EXIT_USAGE
         hook = configured[0]
-    if hook not in spec.hooks:
-        print(f"greenlight: unknown hook {hook!r}; expected one of {', '.join(spec.hooks)}", file=sys.stderr)
+    if hook not in lifecycle.ALL_HOOK_NAMES:
+        print(
+            f"greenlight: unknown hook {hook!r}; expected one of {', '.join(lifecycle.ALL_HOOK_NAMES)}", file=sys.stderr
+        )
         return EXIT_USAGE
     for flag, url in (("--test-url", args.test_url), ("--prod-url", args.prod_url)):
         if url:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,6 +65,38 @@ def errored(reason: str, **details: Any) -> Measurement:
 
 
 @dataclass(frozen=True)
+class Tally:
+    """Everything the verdict rules need from a check's measurements, in a few numbers.
+
+    Small enough to carry between invocations (ECS native hooks resume a validation from it).
+    """
+
+    taken: int = 0
+    passes: int = 0
+    fails: int = 0
+    errors: int = 0
+    pass_run: int = 0  # passes in a row at the end
+    error_run: int = 0  # errors in a row at the end
+
+    def add(self, status: Status) -> Tally:
+        return Tally(
+            taken=self.taken + 1,
+            passes=self.passes + (status is Status.PASS),
+            fails=self.fails + (status is Status.FAIL),
+            errors=self.errors + (status is Status.ERROR),
+            pass_run=self.pass_run + 1 if status is Status.PASS else 0,
+            error_run=self.error_run + 1 if status is Status.ERROR else 0,
+        )
+
+    @classmethod
+    def of(cls, statuses: Sequence[Status]) -> Tally:
+        tally = cls()
+        for status in statuses:
+            tally = tally.add(status)
+        return tally
+
+
+@dataclass(frozen=True)
 class CheckResult:
     """The outcome of one check: its measurements and what they add up to."""
 
@@ -73,9 +106,14 @@ class CheckResult:
     reason: str
     measurements: tuple[Measurement, ...] = ()
     dry_run: bool = False
+    tally: Tally | None = None  # all measurements, including those of earlier invocations
+    paused: bool = False  # stopped at the invocation's budget, to be resumed (ECS native hooks)
+    next_at: float | None = None  # epoch seconds of the next measurement, when paused
 
     @property
     def counts(self) -> dict[str, int]:
+        if self.tally is not None:
+            return {"PASS": self.tally.passes, "FAIL": self.tally.fails, "ERROR": self.tally.errors}
         out = {s.value: 0 for s in (Status.PASS, Status.FAIL, Status.ERROR)}
         for m in self.measurements:
             out[m.status.value] += 1
@@ -89,6 +127,7 @@ class CheckResult:
             "reason": self.reason,
             "dry_run": self.dry_run,
             "counts": self.counts,
+            **({"paused": True} if self.paused else {}),
             "measurements": [m.to_dict() for m in self.measurements],
         }
 

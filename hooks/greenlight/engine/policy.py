@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from greenlight.engine.model import CheckResult, Status, Verdict
+from greenlight.engine.model import CheckResult, Status, Tally, Verdict
 
 
 @dataclass(frozen=True)
@@ -39,38 +39,24 @@ class Decision:
 KEEP_GOING = Decision(None)
 
 
-def _tail(statuses: Sequence[Status], status: Status) -> int:
-    n = 0
-    for s in reversed(statuses):
-        if s is not status:
-            break
-        n += 1
-    return n
-
-
-def decide(statuses: Sequence[Status], policy: Policy) -> Decision:
+def decide(measured: Sequence[Status] | Tally, policy: Policy) -> Decision:
     """Decide a check from its measurements so far, as early as the outcome is certain."""
-    taken = len(statuses)
-    remaining = max(policy.count - taken, 0)
-    fails = statuses.count(Status.FAIL)
-    errors = statuses.count(Status.ERROR)
-    passes = statuses.count(Status.PASS)
+    t = measured if isinstance(measured, Tally) else Tally.of(measured)
+    remaining = max(policy.count - t.taken, 0)
 
-    if fails > policy.failure_limit:
-        return Decision(Status.FAIL, f"{fails} failed measurement(s), more than failure_limit {policy.failure_limit}")
-    error_run = _tail(statuses, Status.ERROR)
-    if error_run > policy.consecutive_error_limit:
+    if t.fails > policy.failure_limit:
+        return Decision(Status.FAIL, f"{t.fails} failed measurement(s), more than failure_limit {policy.failure_limit}")
+    if t.error_run > policy.consecutive_error_limit:
         return Decision(
             Status.ERROR,
-            f"{error_run} consecutive errors, more than consecutive_error_limit {policy.consecutive_error_limit}",
+            f"{t.error_run} consecutive errors, more than consecutive_error_limit {policy.consecutive_error_limit}",
         )
     if policy.consecutive_successes:
         needed = policy.consecutive_successes
-        pass_run = _tail(statuses, Status.PASS)
-        if pass_run >= needed:
-            return Decision(Status.PASS, f"{pass_run} consecutive successes (needed {needed})")
-        if pass_run + remaining < needed:
-            status = Status.FAIL if fails else Status.ERROR
+        if t.pass_run >= needed:
+            return Decision(Status.PASS, f"{t.pass_run} consecutive successes (needed {needed})")
+        if t.pass_run + remaining < needed:
+            status = Status.FAIL if t.fails else Status.ERROR
             return Decision(
                 status,
                 f"cannot reach {needed} consecutive successes with {remaining} of {policy.count} measurements left",
@@ -78,20 +64,21 @@ def decide(statuses: Sequence[Status], policy: Policy) -> Decision:
         return KEEP_GOING
     if remaining:
         return KEEP_GOING
-    if passes == 0:
+    if t.passes == 0:
         # A check whose measurements hold no PASS never passes, whatever the limits tolerate.
-        if fails:
-            return Decision(Status.FAIL, f"no measurement passed ({fails} failed, {errors} errors)")
-        return Decision(Status.ERROR, f"no measurement succeeded ({errors} errors)")
-    return Decision(Status.PASS, f"{passes} of {taken} passed ({fails} failed, {errors} errors)")
+        if t.fails:
+            return Decision(Status.FAIL, f"no measurement passed ({t.fails} failed, {t.errors} errors)")
+        return Decision(Status.ERROR, f"no measurement succeeded ({t.errors} errors)")
+    return Decision(Status.PASS, f"{t.passes} of {t.taken} passed ({t.fails} failed, {t.errors} errors)")
 
 
-def cut_short(statuses: Sequence[Status], policy: Policy, why: str) -> Decision:
+def cut_short(measured: Sequence[Status] | Tally, policy: Policy, why: str) -> Decision:
     """The outcome of a check that was stopped (deadline, or the run already failed) before it was certain."""
-    decided = decide(statuses, policy)
+    decided = decide(measured, policy)
     if decided.final:
         return decided
-    return Decision(Status.INCONCLUSIVE, f"{why} after {len(statuses)} of {policy.count} measurements")
+    taken = measured.taken if isinstance(measured, Tally) else len(measured)
+    return Decision(Status.INCONCLUSIVE, f"{why} after {taken} of {policy.count} measurements")
 
 
 _VERDICT_OF = {

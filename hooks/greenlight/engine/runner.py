@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from greenlight.checks.base import Check, CheckContext
-from greenlight.engine.model import CheckResult, Measurement, Status
+from greenlight.engine.deadline import Deadline
+from greenlight.engine.model import CheckResult, Measurement, Status, Tally
 from greenlight.engine.policy import Decision, cut_short, decide
 
 ProgressFn = Callable[[Check, int, Measurement], None]
@@ -52,54 +53,102 @@ def _measure_bounded(check: Check, ctx: CheckContext, limit: float) -> Measureme
     return Measurement(m.status, m.reason, duration_ms=m.duration_ms or elapsed, details=m.details, at=m.at)
 
 
+@dataclass(frozen=True)
+class CheckState:
+    """Where a paused check stands: its tally, when to measure next, and its last bad reason."""
+
+    tally: Tally
+    next_at: float = 0.0
+    last_bad: str | None = None
+
+
 class _Run:
-    def __init__(self, ctx: CheckContext, progress: ProgressFn | None, stop_on_failure: bool) -> None:
+    def __init__(
+        self,
+        ctx: CheckContext,
+        progress: ProgressFn | None,
+        stop_on_failure: bool,
+        pause: Deadline | None,
+    ) -> None:
         self.ctx = ctx
         self.progress = progress
         self.stop_on_failure = stop_on_failure
+        self.pause = pause
         self.stop = threading.Event()
         self.stop_reason = "deadline reached"
 
-    def run_check(self, check: Check) -> CheckResult:
+    def run_check(self, check: Check, state: CheckState | None) -> CheckResult:
         policy = check.policy
-        measurements: list[Measurement] = []
         deadline = self.ctx.deadline
+        measurements: list[Measurement] = []
+        tally = state.tally if state else Tally()
+        last_bad = state.last_bad if state else None
+        next_at = state.next_at if state else 0.0
 
-        def result(decision: Decision) -> CheckResult:
+        def result(decision: Decision, *, paused: bool = False) -> CheckResult:
             assert decision.status is not None
-            status = decision.status
-            reason = decision.reason
-            bad = [m for m in measurements if m.status is status]
-            if status in (Status.FAIL, Status.ERROR) and bad:
-                reason = f"{reason}; last: {bad[-1].reason}"
-            if status in (Status.FAIL, Status.ERROR) and self.stop_on_failure and not policy.dry_run:
-                self.stop_reason = f"stopped early: check '{check.name}' {status.value}"
-                self.stop.set()
-            return CheckResult(check.name, check.kind, status, reason, tuple(measurements), policy.dry_run)
+            status, reason = decision.status, decision.reason
+            if status in (Status.FAIL, Status.ERROR):
+                bad = [m.reason for m in measurements if m.status is status]
+                last = bad[-1] if bad else last_bad
+                if last:
+                    reason = f"{reason}; last: {last}"
+                if self.stop_on_failure and not policy.dry_run:
+                    self.stop_reason = f"stopped early: check '{check.name}' {status.value}"
+                    self.stop.set()
+            return CheckResult(
+                check.name,
+                check.kind,
+                status,
+                reason,
+                tuple(measurements),
+                policy.dry_run,
+                tally=tally,
+                paused=paused,
+                next_at=next_at if paused else None,
+            )
 
+        def paused() -> CheckResult:
+            return result(
+                Decision(Status.INCONCLUSIVE, f"paused after {tally.taken} of {policy.count} measurements"),
+                paused=True,
+            )
+
+        decision = decide(tally, policy)
+        if decision.final:
+            return result(decision)
         try:
             check.prepare(self.ctx)
         except Exception as exc:
             measurements.append(Measurement(Status.ERROR, f"could not prepare: {type(exc).__name__}: {exc}"))
+            tally = tally.add(Status.ERROR)
             return result(Decision(Status.ERROR, measurements[0].reason))
 
-        for index in range(policy.count):
+        while tally.taken < policy.count:
+            wait = next_at - time.time()
+            if wait > 0:
+                if self.pause is not None and self.pause.remaining() < wait:
+                    return paused()
+                self.stop.wait(deadline.bound(wait))
             if self.stop.is_set() or deadline.expired():
                 why = self.stop_reason if self.stop.is_set() else "deadline reached"
-                return result(cut_short([m.status for m in measurements], policy, why))
-            started = time.monotonic()
-            limit = deadline.bound(policy.timeout + _GRACE)
-            m = _measure_bounded(check, self.ctx, limit)
+                return result(cut_short(tally, policy, why))
+            if self.pause is not None and self.pause.remaining() < policy.timeout + _GRACE:
+                next_at = max(next_at, time.time())
+                return paused()
+            started = time.time()
+            m = _measure_bounded(check, self.ctx, deadline.bound(policy.timeout + _GRACE))
             measurements.append(m)
+            tally = tally.add(m.status)
+            if m.status is not Status.PASS:
+                last_bad = m.reason
             if self.progress:
-                self.progress(check, index, m)
-            decision = decide([x.status for x in measurements], policy)
+                self.progress(check, tally.taken - 1, m)
+            decision = decide(tally, policy)
             if decision.final:
                 return result(decision)
-            wait = started + policy.interval - time.monotonic()
-            if wait > 0 and self.stop.wait(deadline.bound(wait)):
-                continue  # woken by stop: the loop head concludes
-        return result(decide([m.status for m in measurements], policy))
+            next_at = started + policy.interval
+        return result(decide(tally, policy))
 
 
 def run_checks(
@@ -108,13 +157,20 @@ def run_checks(
     *,
     progress: ProgressFn | None = None,
     stop_on_failure: bool = True,
+    resume: Mapping[str, CheckState] | None = None,
+    pause: Deadline | None = None,
 ) -> list[CheckResult]:
-    """Run all checks concurrently; results come back in the order the checks were given."""
-    run = _Run(ctx, progress, stop_on_failure)
+    """Run all checks concurrently; results come back in the order the checks were given.
+
+    `resume` continues checks from an earlier invocation; with `pause`, checks that are not decided
+    when it comes stop with `paused=True` instead of being cut short, so a later invocation resumes them.
+    """
+    run = _Run(ctx, progress, stop_on_failure, pause)
     results: list[CheckResult | None] = [None] * len(checks)
+    states = resume or {}
 
     def work(i: int, check: Check) -> None:
-        results[i] = run.run_check(check)
+        results[i] = run.run_check(check, states.get(check.name))
 
     threads = [threading.Thread(target=work, args=(i, c), daemon=True) for i, c in enumerate(checks)]
     for t in threads:

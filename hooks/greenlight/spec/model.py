@@ -8,9 +8,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from greenlight import lifecycle
 from greenlight.checks import KINDS, Check, Target, TlsSettings, check_class
 from greenlight.engine.policy import Policy
-from greenlight.lifecycle import CODEDEPLOY_HOOKS
 from greenlight.spec.errors import Problem, SpecError
 from greenlight.spec.schema import Bool, Duration, Field, Int, ListOf, Obj, Str, Type, join
 
@@ -55,6 +55,10 @@ SETTINGS = Obj(
         "on_inconclusive": Field(Str(choices=("fail", "pass")), default="fail"),
         "dry_run": Field(Bool(), default=False),
         "report_reserve": Field(Duration(min=1, max=300), default=15.0, doc="Lambda time kept for reporting"),
+        # ECS native hooks only: a validation may span several invocations (IN_PROGRESS).
+        "max_duration": Field(Duration(min=1, max=24 * 3600), default=3600.0, doc="longest validation"),
+        "on_first_deployment": Field(Str(choices=("pass", "run")), default="pass"),
+        "on_rollback": Field(Str(choices=("pass", "run")), default="pass"),
     }
 )
 
@@ -105,7 +109,7 @@ _ANY_MAPPING = _AnyMapping()
 
 
 def _hook_names() -> tuple[str, ...]:
-    return CODEDEPLOY_HOOKS
+    return lifecycle.ALL_HOOK_NAMES
 
 
 def _unique_names(hooks: dict[str, Any], path: str, problems: list[Problem]) -> None:
@@ -159,11 +163,15 @@ class Spec:
     on_inconclusive: str = "fail"
     dry_run: bool = False
     report_reserve: float = 15.0
+    max_duration: float = 3600.0
+    on_first_deployment: str = "pass"
+    on_rollback: str = "pass"
     source: str | None = None
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
     def checks_for(self, hook: str) -> tuple[CheckSpec, ...]:
-        return tuple(self.hooks.get(hook, ()))
+        """The checks for a CodeDeploy hook or ECS stage (keyed by its own name, or else the equivalent)."""
+        return lifecycle.checks_for(self.hooks, hook)[1]
 
     @property
     def needs_discovery(self) -> bool:
@@ -235,6 +243,9 @@ def build_spec(doc: Any, *, env: Mapping[str, str] | None = None, source: str | 
         on_inconclusive=s["on_inconclusive"],
         dry_run=s["dry_run"],
         report_reserve=s["report_reserve"],
+        max_duration=s["max_duration"],
+        on_first_deployment=s["on_first_deployment"],
+        on_rollback=s["on_rollback"],
         source=source,
         raw=doc,
     )

@@ -1,0 +1,18 @@
+"""Shared test setup: the tests folder is importable (tests/support), and AWS calls never leave this machine."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+# No test may reach a real AWS endpoint or pick up a developer's credentials.
+for _name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+    os.environ.pop(_name, None)
+os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+os.environ["AWS_DEFAULT_REGION"] = os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
+os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "greenlight")
+os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "greenlight")
