@@ -14,7 +14,7 @@ from greenlight.checks.base import CheckContext, Target
 from greenlight.engine.deadline import Deadline
 from greenlight.engine.model import RunResult
 from greenlight.engine.policy import combine
-from greenlight.engine.runner import ProgressFn, run_checks
+from greenlight.engine.runner import CheckState, ProgressFn, run_checks
 from greenlight.spec.model import Spec
 
 
@@ -40,6 +40,8 @@ def run_hook(
     progress: ProgressFn | None = None,
     settings: Mapping[str, Any] | None = None,
     context: Mapping[str, Any] | None = None,
+    resume: Mapping[str, CheckState] | None = None,
+    pause: Deadline | None = None,
 ) -> RunResult:
     """Run the checks the spec gives for `hook` and decide the verdict."""
     started = time.monotonic()
@@ -51,7 +53,7 @@ def run_hook(
         aws=aws,
         settings=settings or {},
     )
-    results = run_checks(checks, ctx, progress=progress)
+    results = run_checks(checks, ctx, progress=progress, resume=resume, pause=pause)
     run_dry = dry_run or spec.dry_run
     decision = combine(results, dry_run=run_dry, inconclusive_passes=spec.on_inconclusive == "pass")
     return RunResult(
