@@ -1,0 +1,70 @@
+"""Fixtures for running functions through the real Lambda Runtime Interface Emulator."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+
+import pytest
+
+from greenlight.twin.lambdas import FunctionConfig, LambdaRuntime, RieNotFoundError, find_rie
+
+CODE_DIR = Path(__file__).parent / "lambda_code"
+HANDLERS = "twin_test_handlers"
+
+
+@pytest.fixture(scope="session")
+def rie_binary() -> Path:
+    """The emulator (found in .venv-sam or .twin/bin, or fetched from the aws-sam-cli wheel)."""
+    try:
+        return find_rie()
+    except RieNotFoundError as exc:
+        pytest.skip(f"Lambda Runtime Interface Emulator unavailable: {exc}")
+
+
+@pytest.fixture
+def lambda_runtime(rie_binary: Path, tmp_path: Path) -> Iterator[LambdaRuntime]:
+    """A runtime whose processes all stop when the test ends."""
+    with LambdaRuntime(rie=rie_binary, log_dir=tmp_path / "logs") as runtime:
+        yield runtime
+
+
+@pytest.fixture
+def make_config() -> Callable[..., FunctionConfig]:
+    """Builds a FunctionConfig for one of the test handlers."""
+
+    def make(
+        function: str,
+        *,
+        timeout: int = 5,
+        memory: int = 256,
+        environment: Mapping[str, str] | None = None,
+        name: str | None = None,
+        code_dir: Path = CODE_DIR,
+    ) -> FunctionConfig:
+        return FunctionConfig(
+            logical_id=f"{function.title()}Function",
+            function_name=name or f"twin-test-{function}",
+            handler=f"{HANDLERS}.{function}" if "." not in function else function,
+            code_dir=code_dir,
+            runtime="python3.13",
+            timeout=timeout,
+            memory=memory,
+            environment=dict(environment or {}),
+        )
+
+    return make
+
+
+@pytest.fixture(scope="module")
+def moto_endpoint() -> Iterator[str]:
+    """moto in server mode on 127.0.0.1 (a free port)."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
