@@ -39,10 +39,10 @@ lint: $(VENV)/.installed ## ruff and mypy
 	$(VENV)/bin/mypy
 
 validate: $(SAM_VENV)/.installed ## sam validate --lint on template.yaml
-	$(SAM) validate --lint --template template.yaml
+	SAM_CLI_TELEMETRY=0 $(SAM) validate --lint --template template.yaml
 
 build: $(SAM_VENV)/.installed ## sam build (needs the python3.13 runtime on PATH)
-	PATH="$(PY313):$$PATH" $(SAM) build --template template.yaml
+	PATH="$(PY313):$$PATH" SAM_CLI_TELEMETRY=0 $(SAM) build --template template.yaml
 
 bench: $(VENV)/.installed ## performance figures (engine concurrency, handler import time)
 	$(PY) bench/run.py

@@ -9,7 +9,7 @@ import yaml
 
 
 class _CfnLoader(yaml.SafeLoader):
-    """SafeLoader that turns `!Tag value` into `{"Fn::Tag": value}` (and `!Ref x` into `{"Ref": x}`)."""
+    """SafeLoader that turns `!Tag value` into `{"Fn::Tag": value}`; `!Ref` and `!Condition` keep their short keys."""
 
 
 def _construct(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.Node) -> Any:
@@ -19,8 +19,8 @@ def _construct(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.Node) -> Any
         value = loader.construct_sequence(node, deep=True)
     else:
         value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
-    if tag_suffix == "Ref":
-        return {"Ref": value}
+    if tag_suffix in ("Ref", "Condition"):
+        return {tag_suffix: value}
     if tag_suffix == "GetAtt" and isinstance(value, str):
         value = value.split(".", 1)
     return {f"Fn::{tag_suffix}": value}
