@@ -27,10 +27,12 @@ $(SAM_VENV)/.installed:
 
 venv: $(VENV)/.installed
 
-demo: $(VENV)/.installed ## play a good and a bad deployment on the local twin
-	$(PY) -m greenlight.demo
+demo: $(VENV)/.installed $(SAM_VENV)/.installed ## play a good and a bad deployment on the local twin
+	$(PY) -m greenlight.twin.demo
 
-test: $(VENV)/.installed ## run the whole test suite
+# The SAM CLI's environment is a test dependency too: `sam validate` runs in a test, and the twin takes
+# the Lambda Runtime Interface Emulator from the aws-sam-cli package.
+test: $(VENV)/.installed $(SAM_VENV)/.installed ## run the whole test suite
 	$(PY) -m pytest -q
 
 lint: $(VENV)/.installed ## ruff and mypy
