@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 # Bounded so no AWS call can eat the hook's reserve: botocore's defaults are 60 s per read.
@@ -34,9 +35,15 @@ class AwsClients:
         self._region = region
         self._config = config
         self._clients: dict[str, Any] = {}
+        # Checks run side by side, and creating clients from one boto3 session is not thread-safe.
+        self._lock = threading.Lock()
 
     @property
     def session(self) -> Any:
+        with self._lock:
+            return self._session_locked()
+
+    def _session_locked(self) -> Any:
         if self._session is None:
             import boto3
 
@@ -44,11 +51,12 @@ class AwsClients:
         return self._session
 
     def client(self, service: str) -> Any:
-        if service not in self._clients:
-            self._clients[service] = self.session.client(
-                service, region_name=self._region, config=client_config(**self._config)
-            )
-        return self._clients[service]
+        with self._lock:
+            if service not in self._clients:
+                self._clients[service] = self._session_locked().client(
+                    service, region_name=self._region, config=client_config(**self._config)
+                )
+            return self._clients[service]
 
     def __getattr__(self, service: str) -> Any:
         # aws.codedeploy, aws.elbv2, aws.ecs, aws.cloudwatch ...

@@ -28,6 +28,18 @@ def resolve_target(spec: Spec, test_url: str | None = None, prod_url: str | None
     return target
 
 
+def discovered_target(spec: Spec, deployment: Any, test_url: str | None = None, prod_url: str | None = None) -> Target:
+    """The spec's target with discovered listener URLs where the spec says `auto`.
+
+    Explicit URLs win: `test_url`/`prod_url` given here (command line) over everything, then the spec's
+    own URLs, then what discovery found.
+    """
+    if deployment is not None:
+        test_url = test_url or (deployment.test_url if spec.test_url_auto else None)
+        prod_url = prod_url or (deployment.prod_url if spec.prod_url_auto else None)
+    return resolve_target(spec, test_url, prod_url)
+
+
 def run_hook(
     spec: Spec,
     hook: str,

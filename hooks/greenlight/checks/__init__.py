@@ -9,6 +9,12 @@ from greenlight.checks.base import Check, CheckContext, Target, TlsSettings
 # kind name in the spec -> "module:Class"; the import happens only when a spec uses the kind.
 KINDS: dict[str, str] = {
     "http": "greenlight.checks.http:HttpCheck",
+    "target_health": "greenlight.checks.target_health:TargetHealthCheck",
+    "task_set": "greenlight.checks.task_set:TaskSetCheck",
+    "alarms": "greenlight.checks.alarms:AlarmsCheck",
+    "metric": "greenlight.checks.metric:MetricCheck",
+    "per_target": "greenlight.checks.per_target:PerTargetCheck",
+    "identity": "greenlight.checks.identity:IdentityCheck",
 }
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from greenlight.checks.base import Check, CheckContext, Target
+from greenlight.checks.support import Needs
 from greenlight.engine.model import Measurement, Status
 from greenlight.probe import redact
 from greenlight.probe.http import ProbeError, Request, Response, fetch
@@ -58,6 +59,9 @@ def _check_body(body: dict[str, Any], path: str, problems: list[Problem]) -> Non
     for name, value in (body.get("headers") or {}).items():
         if isinstance(value, str) and any(c in value for c in "\r\n"):
             problems.append(Problem(join(join(path, "headers"), name), "header value contains CR or LF"))
+        prefix = value.get("prefix") if isinstance(value, dict) else None
+        if isinstance(prefix, str) and any(c in prefix for c in "\r\n"):
+            problems.append(Problem(join(join(join(path, "headers"), name), "prefix"), "contains CR or LF"))
     if body.get("expect"):
         pattern = body["expect"].get("body_matches")
         if pattern:
@@ -70,9 +74,11 @@ def _check_body(body: dict[str, Any], path: str, problems: list[Problem]) -> Non
         import jmespath
 
         for expr in body["expect"].get("json") or {}:
+            if not isinstance(expr, str) or not expr:
+                continue  # the key itself was already reported as invalid
             try:
                 jmespath.compile(expr)
-            except jmespath.exceptions.ParseError as exc:
+            except jmespath.exceptions.JMESPathError as exc:  # ParseError, and e.g. lexer errors
                 problems.append(
                     Problem(
                         join(join(path, "expect"), f"json.{expr}"),
@@ -219,14 +225,29 @@ class HttpCheck(Check):
             return Measurement(
                 Status.ERROR, redact.text(str(exc), self._secrets), details={"url": shown, "error": exc.kind}
             )
-        details = {"url": shown, "status": resp.status, "latency_ms": round(resp.elapsed_ms, 1)}
+        details: dict[str, Any] = {"url": shown, "status": resp.status, "latency_ms": round(resp.elapsed_ms, 1)}
         if resp.redirects:
             details["redirects"] = [redact.url(u) for u in resp.redirects]
-        mismatches = evaluate(resp, self.body["expect"])
+        mismatches = self.judge(resp, details)
         if mismatches:
             reason = redact.text("; ".join(mismatches), self._secrets)
             return Measurement(Status.FAIL, reason, duration_ms=resp.elapsed_ms, details=details)
-        return Measurement(Status.PASS, f"{resp.status} in {resp.elapsed_ms:.0f}ms", resp.elapsed_ms, details)
+        return Measurement(Status.PASS, self.summary(resp, details), resp.elapsed_ms, details)
+
+    def judge(self, resp: Response, details: dict[str, Any]) -> list[str]:
+        """Every way `resp` falls short (empty: it passes); subclasses add their own rules and details."""
+        return evaluate(resp, self.body["expect"])
+
+    def summary(self, resp: Response, details: dict[str, Any]) -> str:
+        """The reason of a passing measurement."""
+        return f"{resp.status} in {resp.elapsed_ms:.0f}ms"
 
     def measure(self, ctx: CheckContext) -> Measurement:
         return self.probe(ctx, self._url)
+
+    @classmethod
+    def needs(cls, body: Mapping[str, Any]) -> Needs:
+        """The listener URL the check probes (none when it has its own absolute `url`)."""
+        if body.get("url"):
+            return Needs()
+        return Needs(listeners=frozenset({body.get("listener") or "test"}))

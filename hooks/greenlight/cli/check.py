@@ -14,6 +14,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--hook", help="which hook's checks to run (default: the spec's only hook)")
     p.add_argument("--test-url", help="the test listener URL (overrides target.test_url)")
     p.add_argument("--prod-url", help="the production listener URL (overrides target.prod_url)")
+    p.add_argument(
+        "--deployment-id",
+        help="discover green (listeners, target groups, task sets) from this CodeDeploy deployment, "
+        "d-XXXXXXXXX, with the default AWS credentials and region; AWS-side checks need it",
+    )
     p.add_argument("--json", action="store_true", help="print a JSON report with every measurement")
     p.add_argument("--dry-run", action="store_true", help="report what would fail, exit 0")
     p.add_argument("--deadline", type=float, default=900.0, help="seconds the whole run may take (default 900)")
@@ -27,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     from greenlight.cli import output
     from greenlight.engine.deadline import Deadline
     from greenlight.probe.http import ProbeError, validate_url
-    from greenlight.validation import resolve_target, run_hook
+    from greenlight.validation import discovered_target, run_hook
 
     try:
         spec = specs.load(args.spec)
@@ -60,7 +65,24 @@ def run(args: argparse.Namespace) -> int:
         print("greenlight: --deadline must be a positive number of seconds", file=sys.stderr)
         return EXIT_USAGE
 
-    target = resolve_target(spec, args.test_url, args.prod_url)
+    deployment, aws = None, None
+    if args.deployment_id:
+        from greenlight.aws import AwsClients
+        from greenlight.checks.support import requirements
+        from greenlight.discovery.codedeploy import CodeDeployDiscovery
+        from greenlight.discovery.model import DiscoveryError
+
+        needs = requirements(spec.checks_for(hook))
+        given = {"test": args.test_url or not spec.test_url_auto, "prod": args.prod_url or not spec.prod_url_auto}
+        aws = AwsClients()
+        try:
+            deployment = CodeDeployDiscovery(args.deployment_id, aws).discover(
+                require=[name for name in needs.listeners if not given.get(name)]
+            )
+        except DiscoveryError as exc:
+            print(f"greenlight: --deployment-id: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+    target = discovered_target(spec, deployment, args.test_url, args.prod_url)
     progress = None if (args.json or args.quiet) else output.LiveProgress()
     if progress:
         n = len(spec.checks_for(hook))
@@ -70,9 +92,12 @@ def run(args: argparse.Namespace) -> int:
         hook,
         deadline=Deadline.after(args.deadline),
         target=target,
+        deployment=deployment,
+        aws=aws,
         dry_run=args.dry_run,
         progress=progress,
-        context={"test_url": target.test_url, "prod_url": target.prod_url, "source": spec.source},
+        context={"test_url": target.test_url, "prod_url": target.prod_url, "source": spec.source}
+        | ({"discovered": deployment.summary()} if deployment is not None else {}),
     )
     if args.json:
         print(output.as_json(result))

@@ -28,6 +28,9 @@ class Side:
     pending_count: int | None = None
     status: str | None = None
     traffic_weight: float | None = None
+    target_group_protocol: str | None = None  # HTTP/HTTPS: how per-target probes talk to the targets
+    container_name: str | None = None  # the container the load balancer sends traffic to
+    container_port: int | None = None
 
 
 @dataclass(frozen=True)
@@ -54,7 +57,21 @@ class Deployment:
     load_balancer_dns: str | None = None
     test_listener: ListenerInfo | None = None
     prod_listener: ListenerInfo | None = None
+    status: str | None = None  # the deployment's own status (CodeDeploy: InProgress, Succeeded, ...)
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def side(self, label: str) -> Side | None:
+        """The GREEN or BLUE side (any case), or None when discovery found none."""
+        return {"GREEN": self.green, "BLUE": self.blue}.get(label.upper())
+
+    def describe(self) -> str:
+        """A short name of the deployment for messages: 'deployment d-123 (app/group)'."""
+        if self.deployment_id:
+            group = f" ({self.application}/{self.deployment_group})" if self.application else ""
+            return f"deployment {self.deployment_id}{group}"
+        if self.service:
+            return f"service {self.service}" + (f" in cluster {self.cluster}" if self.cluster else "")
+        return "the deployment"
 
     @property
     def test_url(self) -> str | None:

@@ -93,20 +93,67 @@ def handle(
                 f"only {started_left:.1f}s left at start, within the {early_reserve:g}s reserve for "
                 "reporting; raise the function's timeout"
             )
-        from greenlight import spec as specs
-        from greenlight.validation import run_hook
+        from greenlight.discovery.codedeploy import CodeDeployDiscovery
 
-        spec = specs.load(settings.spec_location, env=env)
+        discovery = CodeDeployDiscovery(deployment_id, aws)
+        earlier = _earlier_outcome(discovery, settings.hook)
+        if earlier is not None:
+            # A repeated invocation (at-least-once delivery): probing again could only flip the first result.
+            log.warning(
+                "hook %s of deployment %s already completed as %s; not validating or reporting again",
+                settings.hook,
+                deployment_id,
+                earlier,
+                extra={"deployment_id": deployment_id, "execution_id": execution_id},
+            )
+            return {
+                "deploymentId": deployment_id,
+                "status": earlier,
+                "recorded": False,
+                "verdict": "ALREADY_COMPLETED",
+                "reason": f"hook {settings.hook} already completed as {earlier} by an earlier invocation",
+            }
+
+        from greenlight import spec as specs
+        from greenlight.checks.support import requirements
+        from greenlight.validation import discovered_target, run_hook
+
+        # An SSM spec is read with the invocation's bounded client (botocore's defaults wait 60 s per read).
+        from_ssm = (settings.spec_location or "").startswith("ssm:")
+        spec = specs.load(settings.spec_location, env=env, ssm_client=aws.client("ssm") if from_ssm else None)
         reserve = settings.reserve if settings.reserve is not None else spec.report_reserve
+        needs = requirements(spec.checks_for(settings.hook))
+        auto = {"test": spec.test_url_auto, "prod": spec.prod_url_auto}
+        listeners = sorted(name for name in needs.listeners if auto.get(name))
+        deployment = None
+        if listeners or needs.deployment:
+            left = remaining_seconds(context)
+            if left <= reserve:
+                raise TimeoutError(f"only {left:.1f}s left before discovery, within the {reserve:g}s reserve")
+            deployment = discovery.discover(require=listeners)
+            reporter.deployment_group = deployment.deployment_group
+        target = discovered_target(spec, deployment)
         left = remaining_seconds(context)
         if left <= reserve:
-            raise TimeoutError(f"only {left:.1f}s left after loading the spec, within the {reserve:g}s reserve")
+            raise TimeoutError(
+                f"only {left:.1f}s left after loading the spec and discovery, within the {reserve:g}s reserve"
+            )
+        run_context: dict[str, Any] = {
+            "deployment_id": deployment_id,
+            "source": spec.source,
+            "test_url": target.test_url,
+            "prod_url": target.prod_url,
+        }
+        if deployment is not None:
+            run_context["discovered"] = deployment.summary()
         result = run_hook(
             spec,
             settings.hook,
             deadline=Deadline.after(left - reserve),
+            target=target,
+            deployment=deployment,
             aws=aws,
-            context={"deployment_id": deployment_id, "source": spec.source},
+            context=run_context,
         )
         log_result(result, metrics_sink)
         succeeded, reason, verdict = result.succeeded, result.reason, result.verdict.value
@@ -121,6 +168,20 @@ def handle(
         "verdict": verdict,
         "reason": reason,
     }
+
+
+def _earlier_outcome(discovery: Any, hook: str) -> str | None:
+    """Succeeded/Failed when this hook's lifecycle event already ended; None when not, or when unknown."""
+    from greenlight.discovery.codedeploy import hook_already_completed
+
+    try:
+        if hook_already_completed(discovery.deployment_id, hook, discovery=discovery):
+            status: str | None = discovery.lifecycle_event_status(hook)  # answered from the same call
+            return status
+    except Exception as exc:
+        # Not knowing must not block validation: the reporter still refuses to flip a completed execution.
+        log.warning("cannot tell whether hook %s already completed (%s); validating", hook, exc)
+    return None
 
 
 @logger.inject_lambda_context(log_event=False)
