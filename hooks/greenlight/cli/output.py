@@ -21,9 +21,10 @@ def _paint(text: str, status: Status, color: bool) -> str:
 class LiveProgress:
     """Prints one line per measurement as it happens (thread-safe; checks run side by side)."""
 
-    def __init__(self, stream: TextIO = sys.stderr, color: bool | None = None) -> None:
-        self.stream = stream
-        self.color = stream.isatty() if color is None else color
+    def __init__(self, stream: TextIO | None = None, color: bool | None = None) -> None:
+        # sys.stderr is looked up now, not when the module was imported: it may have been replaced since.
+        self.stream = stream if stream is not None else sys.stderr
+        self.color = self.stream.isatty() if color is None else color
         self.lock = threading.Lock()
 
     def __call__(self, check: Check, index: int, m: Measurement) -> None:

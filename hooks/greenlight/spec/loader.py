@@ -26,6 +26,11 @@ def parse_text(text: str, source: str) -> Any:
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise SpecError([Problem(where, f"not valid YAML or JSON: {problem}")], source) from exc
+    except (ValueError, RecursionError) as exc:
+        # PyYAML raises plain errors for a value it parsed but cannot build (a date such as 2001-02-30),
+        # and for nesting deeper than the interpreter's stack.
+        problem = str(exc) if isinstance(exc, ValueError) else "nested too deeply"
+        raise SpecError([Problem("", f"not valid YAML or JSON: {problem}")], source) from exc
 
 
 def load_text(text: str, *, source: str = "<text>", env: Mapping[str, str] | None = None) -> Spec:
@@ -41,7 +46,12 @@ def read_source(location: str, *, ssm_client: Any = None) -> str:
         from aws_lambda_powertools.utilities import parameters
 
         try:
-            value = parameters.get_parameter(name, decrypt=True, max_age=60, boto3_client=ssm_client)
+            # get_parameter() passes unknown keywords on to the SSM API call, so an injected client needs
+            # a provider of its own; without one, the shared default provider caches across invocations.
+            if ssm_client is not None:
+                value = parameters.SSMProvider(boto3_client=ssm_client).get(name, decrypt=True, max_age=60)
+            else:
+                value = parameters.get_parameter(name, decrypt=True, max_age=60)
         except Exception as exc:
             raise SpecSourceError(f"cannot read spec from SSM parameter {name}: {type(exc).__name__}: {exc}") from exc
         return str(value)

@@ -118,7 +118,7 @@ def _unique_names(hooks: dict[str, Any], path: str, problems: list[Problem]) -> 
         for i, c in enumerate(checks or []):
             if c and c.get("name") in seen:
                 problems.append(Problem(join(join(join(path, hook), i), "name"), f"duplicate check name {c['name']!r}"))
-            elif c:
+            elif c and c.get("name") is not None:  # a missing name is reported on its own
                 seen.add(c["name"])
 
 
@@ -204,25 +204,149 @@ def expand(value: Any, env: Mapping[str, str], path: str, problems: list[Problem
     return value
 
 
+# A spec is a few dozen checks; far more nodes than this is a mistake or a YAML alias bomb (aliases are
+# shared by the parser but copied by expansion, so a few lines could otherwise fill the memory).
+MAX_NODES = 100_000
+MAX_DEPTH = 64
+
+_HOST_PATTERN = re.compile(r"(\*\.)?[A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\]|[0-9A-Fa-f:.]+")
+
+
+def _size_problem(doc: Any) -> Problem | None:
+    """A problem if `doc` is too deep or too large to be a spec (counted without copying anything)."""
+    count = 0
+    stack: list[tuple[Any, str, int]] = [(doc, "", 0)]
+    while stack:
+        value, path, depth = stack.pop()
+        count += 1
+        if count > MAX_NODES:
+            return Problem("", f"the spec has more than {MAX_NODES} values; is a YAML alias repeated on itself?")
+        if depth > MAX_DEPTH:
+            return Problem(path, f"nested more than {MAX_DEPTH} levels deep")
+        if isinstance(value, dict):
+            stack.extend((v, join(path, str(k)), depth + 1) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((v, join(path, i), depth + 1) for i, v in enumerate(value))
+    return None
+
+
+_NEVER = "link-local or instance-metadata address; probes never go there"
+
+
+def _ip_literal(host: str) -> Any:
+    import ipaddress
+
+    try:
+        return ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return None
+
+
+def _url_problems(url: str, path: str, problems: list[Problem]) -> str | None:
+    """Security rules for a URL in the spec; returns its host (lower case) when it has one."""
+    from urllib.parse import urlsplit
+
+    from greenlight.probe.http import forbidden_ip
+
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError as exc:
+        problems.append(Problem(path, f"malformed URL: {exc}"))
+        return None
+    if "@" in parts.netloc:
+        problems.append(Problem(path, "credentials in URLs are not allowed; use a header with a secret reference"))
+    if host:
+        ip = _ip_literal(host)
+        if ip is not None and forbidden_ip(ip):
+            problems.append(
+                Problem(path, f"{host} is a link-local or instance-metadata address; probes never go there")
+            )
+    return host.lower() if host else None
+
+
+def _security_problems(clean: dict[str, Any], problems: list[Problem]) -> None:
+    """Where probes may go, decided when the spec is read: hosts, schemes, credentials."""
+    from greenlight.probe.http import forbidden_ip, host_allowed
+
+    target = clean["target"]
+    allowed: set[str] = set()
+    for i, entry in enumerate(target["allow_hosts"]):
+        path = join(join("target", "allow_hosts"), i)
+        if "://" in entry or "/" in entry or "@" in entry:
+            problems.append(Problem(path, f"expected a host name such as api.example.com, got {entry!r}"))
+            continue
+        if not _HOST_PATTERN.fullmatch(entry):
+            problems.append(Problem(path, f"expected a host name, an IP address or '*.domain', got {entry!r}"))
+            continue
+        ip = _ip_literal(entry)
+        if ip is not None and forbidden_ip(ip):
+            problems.append(
+                Problem(path, f"{entry} is a link-local or instance-metadata address; probes never go there")
+            )
+            continue
+        allowed.add(entry.lower())
+    for name in ("test_url", "prod_url"):
+        if target[name] != AUTO:
+            host = _url_problems(target[name], join("target", name), problems)
+            if host:
+                allowed.add(host)
+    for hook, entries in clean["hooks"].items():
+        for i, entry in enumerate(entries or []):
+            kind = entry.get("__kind__")
+            body = entry.get(kind) if kind else None
+            url = body.get("url") if isinstance(body, dict) else None
+            if not isinstance(url, str):
+                continue
+            path = join(join(join(join("hooks", hook), i), kind), "url")
+            host = _url_problems(url, path, problems)
+            if host and not host_allowed(host, frozenset(allowed)):
+                problems.append(
+                    Problem(
+                        path,
+                        f"host {host} is not in target.allow_hosts; probes go only to the load balancer "
+                        "and the hosts listed there",
+                    )
+                )
+
+
 def build_spec(doc: Any, *, env: Mapping[str, str] | None = None, source: str | None = None) -> Spec:
     """Validate a parsed spec document and return the typed Spec, or raise SpecError with every problem."""
     problems: list[Problem] = []
+    too_big = _size_problem(doc)
+    if too_big is not None:
+        raise SpecError([too_big], source)
     doc = expand(doc, os.environ if env is None else env, "", problems)
     if not isinstance(doc, dict):
         raise SpecError([Problem("", "expected a mapping at the top of the spec")], source)
     clean = spec_schema().validate(doc, "", problems)
     if problems or clean is None:
         raise SpecError(problems, source)
+    _security_problems(clean, problems)
+    if problems:
+        raise SpecError(problems, source)
 
     defaults = {k: v for k, v in clean["defaults"].items() if v is not None}
     hooks: dict[str, tuple[CheckSpec, ...]] = {}
     for hook, entries in clean["hooks"].items():
         specs = []
-        for entry in entries or []:
+        for i, entry in enumerate(entries or []):
             given = {k: entry[k] for k in POLICY_FIELDS if entry.get(k) is not None}
             merged = {**{k: getattr(_BUILTIN_POLICY, k) for k in POLICY_FIELDS}, **defaults, **given}
-            specs.append(CheckSpec(entry["name"], entry["__kind__"], Policy(**merged), entry[entry["__kind__"]]))
+            policy = Policy(**merged)
+            if policy.consecutive_successes and policy.consecutive_successes > policy.count:
+                # Only known once defaults are merged; such a check could never pass.
+                problems.append(
+                    Problem(
+                        join(join(join("hooks", hook), i), "consecutive_successes"),
+                        f"{policy.consecutive_successes} consecutive successes can never come from "
+                        f"count {policy.count} measurements; raise count or lower consecutive_successes",
+                    )
+                )
+            specs.append(CheckSpec(entry["name"], entry["__kind__"], policy, entry[entry["__kind__"]]))
         hooks[hook] = tuple(specs)
+    if problems:
+        raise SpecError(problems, source)
 
     t = clean["target"]
     tls = TlsSettings(**t["tls"])

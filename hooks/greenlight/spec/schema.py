@@ -32,6 +32,8 @@ def _describe(value: Any) -> str:
 def join(path: str, key: str | int) -> str:
     if isinstance(key, int):
         return f"{path}[{key}]"
+    if key == "":
+        return f'{path}[""]'  # an empty key must still show in the path, or the problem names no place
     return f"{path}.{key}" if path else key
 
 
