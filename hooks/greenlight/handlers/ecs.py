@@ -1,0 +1,601 @@
+"""Lambda handler for ECS native blue/green lifecycle hooks (deployment controller ECS: BLUE_GREEN, LINEAR, CANARY).
+
+ECS invokes the function with `{"executionId", "lifecycleStage", "resourceArn", "executionDetails",
+"hookDetails"}` and reads the verdict from its return value: SUCCEEDED, FAILED, or IN_PROGRESS with a
+`callBackDelay`, after which ECS invokes it again with the returned `hookDetails` merged in.
+
+One invocation runs the stage's checks (those the spec gives under the stage's name, or else under its
+CodeDeploy equivalent) for as long as the Lambda's remaining time minus the reserve allows. Checks not
+decided by then are paused; their tallies go into hookDetails (greenlight.handlers.ecs_state) and the
+function answers IN_PROGRESS, so a validation may last up to the spec's `max_duration`, and its verdict
+is the one a single uninterrupted run would reach.
+
+The function never raises: a malformed event, a corrupted hookDetails, a bad spec or an internal error
+all return FAILED with the reason in the logs and in hookDetails (an exception would roll back too,
+but nobody would learn why).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+
+from greenlight import lifecycle
+from greenlight.engine.deadline import Deadline
+from greenlight.engine.model import CheckResult, RunResult, Status, Tally, Verdict
+from greenlight.engine.policy import combine, cut_short
+from greenlight.engine.runner import CheckState
+from greenlight.handlers.common import InvalidEventError, Settings, SettingsError, log_result, remaining_seconds
+from greenlight.handlers.ecs_state import (
+    STATE_KEY,
+    HookState,
+    Identity,
+    StateError,
+    StateTooLargeError,
+    decode,
+    encode,
+    result_entry,
+)
+from greenlight.reporting import ecs as reporting
+
+logger = Logger(service=os.getenv("POWERTOOLS_SERVICE_NAME", "greenlight"))
+metrics = Metrics(namespace=os.getenv("POWERTOOLS_METRICS_NAMESPACE", "greenlight"))
+log = logging.getLogger("greenlight.handler")
+
+CONTROLLER = "ECS"
+# The runner lets a measurement overrun its timeout by this much (engine.runner._GRACE).
+MEASUREMENT_GRACE = 1.0
+SKIPPED = "SKIPPED"
+
+# Which weight map tells whether a traffic-shift stage runs for a rollback.
+_STAGE_WEIGHTS = {"TEST_TRAFFIC_SHIFT": "test", "PRODUCTION_TRAFFIC_SHIFT": "production"}
+
+
+# --- the event ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EcsHookEvent:
+    """An ECS lifecycle hook invocation, validated."""
+
+    execution_id: str
+    stage: str
+    resource_arn: str
+    service_arn: str
+    target_revision_arn: str
+    test_weights: Mapping[str, float]
+    production_weights: Mapping[str, float]
+    hook_details: Mapping[str, Any]
+
+    @property
+    def target_test_weight(self) -> float | None:
+        return self.test_weights.get(self.target_revision_arn)
+
+    @property
+    def target_production_weight(self) -> float | None:
+        return self.production_weights.get(self.target_revision_arn)
+
+    @property
+    def other_revisions(self) -> set[str]:
+        """Revisions other than the target named in either weight map."""
+        return (set(self.test_weights) | set(self.production_weights)) - {self.target_revision_arn}
+
+    def identity(self) -> Identity:
+        return Identity(
+            self.stage,
+            self.execution_id,
+            self.target_revision_arn,
+            (self.target_test_weight, self.target_production_weight),
+        )
+
+    def traffic_weights(self) -> dict[str, Any]:
+        """What checks find in CheckContext.settings["traffic_weights"] (LINEAR/CANARY steps differ)."""
+        return {
+            "test": dict(self.test_weights),
+            "production": dict(self.production_weights),
+            "target_weight": self.target_production_weight,
+            "target_test_weight": self.target_test_weight,
+        }
+
+    @property
+    def rollback(self) -> bool:
+        """A traffic-shift stage run again while rolling back: the target revision at weight 0 in its map."""
+        which = _STAGE_WEIGHTS.get(self.stage)
+        if which is None:
+            return False
+        weights = self.test_weights if which == "test" else self.production_weights
+        target = weights.get(self.target_revision_arn)
+        others = [w for arn, w in weights.items() if arn != self.target_revision_arn]
+        return target is not None and target == 0 and any(w > 0 for w in others)
+
+    @property
+    def first_deployment(self) -> bool:
+        """The weights name the target revision and nothing else: there is no other revision to replace."""
+        return bool(self.test_weights or self.production_weights) and not self.other_revisions
+
+
+def _weights(value: Any, path: str, problems: list[str]) -> dict[str, float]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        problems.append(f"{path} is not an object of service revision ARN -> percentage")
+        return {}
+    out: dict[str, float] = {}
+    for arn, weight in value.items():
+        ok = isinstance(weight, int | float) and not isinstance(weight, bool) and 0 <= weight <= 100
+        if not isinstance(arn, str) or not ok:
+            problems.append(f"{path}[{arn!r}] = {weight!r} is not a percentage between 0 and 100")
+            continue
+        out[arn] = float(weight)
+    return out
+
+
+def _arn_of(value: Any, resource: str, path: str, problems: list[str]) -> str:
+    if not value:
+        problems.append(f"{path} is missing")
+        return ""
+    if not isinstance(value, str) or not value.startswith("arn:") or f":{resource}/" not in value:
+        problems.append(f"{path} {value!r} is not an ECS {resource} ARN")
+        return ""
+    return value
+
+
+def parse_event(event: Any) -> EcsHookEvent:
+    """The validated event, or InvalidEventError naming every missing or malformed field."""
+    if not isinstance(event, Mapping):
+        raise InvalidEventError(f"expected an ECS lifecycle hook event (a JSON object), got {type(event).__name__}")
+    if "DeploymentId" in event and "lifecycleStage" not in event:
+        raise InvalidEventError(
+            "this is a CodeDeploy lifecycle hook event; CodeDeploy hooks use the handler "
+            "greenlight.handlers.codedeploy.handler, this one serves ECS native blue/green deployments"
+        )
+    problems: list[str] = []
+    execution_id = event.get("executionId")
+    if not execution_id:
+        problems.append("executionId is missing")
+    elif not isinstance(execution_id, str) or len(execution_id) > 1024:
+        problems.append("executionId is not a string id")
+    stage = event.get("lifecycleStage")
+    if not stage:
+        problems.append("lifecycleStage is missing")
+    elif stage not in lifecycle.ECS_STAGES:
+        import difflib
+
+        hint = difflib.get_close_matches(str(stage), lifecycle.ECS_STAGES, n=1)
+        problems.append(
+            f"lifecycleStage {stage!r} is not one of {', '.join(lifecycle.ECS_STAGES)}"
+            + (f" (did you mean {hint[0]!r}?)" if hint else "")
+        )
+    resource_arn = _arn_of(event.get("resourceArn"), "service-deployment", "resourceArn", problems)
+    details = event.get("executionDetails")
+    service_arn = target = ""
+    test: dict[str, float] = {}
+    production: dict[str, float] = {}
+    if not isinstance(details, Mapping):
+        problems.append("executionDetails is missing" if details is None else "executionDetails is not an object")
+    else:
+        service_arn = _arn_of(details.get("serviceArn"), "service", "executionDetails.serviceArn", problems)
+        target = _arn_of(
+            details.get("targetServiceRevisionArn"),
+            "service-revision",
+            "executionDetails.targetServiceRevisionArn",
+            problems,
+        )
+        test = _weights(details.get("testTrafficWeights"), "executionDetails.testTrafficWeights", problems)
+        production = _weights(
+            details.get("productionTrafficWeights"), "executionDetails.productionTrafficWeights", problems
+        )
+    hook_details = event.get("hookDetails")
+    if hook_details is not None and not isinstance(hook_details, Mapping):
+        problems.append(f"hookDetails is not an object (got {type(hook_details).__name__})")
+        hook_details = None
+    if problems:
+        keys = ", ".join(sorted(map(str, event))) or "none"
+        raise InvalidEventError(
+            "not an ECS lifecycle hook event: " + "; ".join(problems) + f" (event keys: {keys}). "
+            "Nothing was probed; to try a stage by hand, use events/ecs-*.json."
+        )
+    return EcsHookEvent(
+        execution_id=str(execution_id),
+        stage=str(stage),
+        resource_arn=resource_arn,
+        service_arn=service_arn,
+        target_revision_arn=target,
+        test_weights=test,
+        production_weights=production,
+        hook_details=dict(hook_details or {}),
+    )
+
+
+# --- outcomes -----------------------------------------------------------------------------------------
+
+
+def _last_bad(check: CheckResult, before: CheckState | None) -> str | None:
+    # The runner remembers the reason of the last measurement that was not a PASS; so does the state.
+    bad = [m.reason for m in check.measurements if m.status is not Status.PASS]
+    return bad[-1] if bad else (before.last_bad if before else None)
+
+
+def _states(result: RunResult, before: Mapping[str, CheckState]) -> dict[str, CheckState]:
+    out: dict[str, CheckState] = {}
+    for check in result.checks:
+        if check.tally is None:
+            continue
+        prior = before.get(check.name)
+        next_at = check.next_at if check.next_at is not None else (prior.next_at if prior else 0.0)
+        out[check.name] = CheckState(check.tally, next_at, _last_bad(check, prior))
+    return out
+
+
+def _in_progress(result: RunResult) -> bool:
+    """Paused checks remain and nothing has decided the run yet (a failure ends it at once)."""
+    if not any(c.paused for c in result.checks):
+        return False
+    for c in result.checks:
+        if c.dry_run or c.paused:
+            continue
+        if c.status in (Status.FAIL, Status.ERROR, Status.INCONCLUSIVE):
+            return False
+    return True
+
+
+def expired_result(
+    spec: Any, stage: str, states: Mapping[str, CheckState], why: str, context: Mapping[str, Any]
+) -> RunResult:
+    """The verdict of a validation stopped without measuring again (max_duration passed): each check cut short."""
+    results = []
+    for cs in spec.checks_for(stage):
+        state = states.get(cs.name)
+        tally = state.tally if state else Tally()
+        decision = cut_short(tally, cs.policy, why)
+        assert decision.status is not None
+        reason = decision.reason
+        if decision.status in (Status.FAIL, Status.ERROR) and state and state.last_bad:
+            reason = f"{reason}; last: {state.last_bad}"
+        results.append(CheckResult(cs.name, cs.kind, decision.status, reason, (), cs.policy.dry_run, tally=tally))
+    run = combine(results, dry_run=spec.dry_run, inconclusive_passes=spec.on_inconclusive == "pass")
+    return RunResult(
+        hook=stage,
+        verdict=run.verdict,
+        succeeded=run.succeeded,
+        reason=run.reason,
+        checks=tuple(results),
+        duration_ms=0.0,
+        dry_run=spec.dry_run,
+        context=dict(context),
+    )
+
+
+class _Invocation:
+    """One invocation's work, from the parsed event to the answer."""
+
+    def __init__(
+        self,
+        ev: EcsHookEvent,
+        context: Any,
+        *,
+        aws: Any,
+        env: Mapping[str, str] | None,
+        metrics_sink: Any,
+        clock: Callable[[], float],
+    ) -> None:
+        self.ev = ev
+        self.lambda_context = context
+        self.aws = aws
+        self.env = env
+        self.metrics_sink = metrics_sink
+        self.clock = clock
+        self.now = clock()
+        self.identity = ev.identity()
+        self.round = 1
+        self.started_at = self.now
+
+    # answers
+
+    def final(
+        self, succeeded: bool, verdict: str, reason: str, results: Mapping[str, Mapping[str, Any]] | None = None
+    ) -> dict[str, Any]:
+        status = reporting.SUCCEEDED if succeeded else reporting.FAILED
+        state = HookState(
+            self.identity,
+            self.round,
+            self.started_at,
+            verdict=verdict,
+            status=status,
+            reason=reason,
+            results=dict(results or {}),
+        )
+        (log.info if succeeded else log.warning)(
+            "%s %s: %s", self.ev.stage, status, reason, extra={"verdict": verdict, "round": self.round}
+        )
+        return reporting.respond(status, {STATE_KEY: encode(state)})
+
+    def skipped(self, why: str) -> dict[str, Any]:
+        if self.metrics_sink is not None:
+            from aws_lambda_powertools.metrics import MetricUnit
+
+            self.metrics_sink.add_dimension(name="hook", value=self.ev.stage)
+            self.metrics_sink.add_metric(name="HookSkipped", unit=MetricUnit.Count, value=1)
+        return self.final(True, SKIPPED, why)
+
+    def from_result(self, result: RunResult) -> dict[str, Any]:
+        log_result(result, self.metrics_sink)
+        return self.final(
+            result.succeeded,
+            result.verdict.value,
+            result.reason,
+            {c.name: result_entry(c.status.value, c.tally) for c in result.checks},
+        )
+
+    # the work
+
+    def run(self) -> dict[str, Any]:
+        ev = self.ev
+        from greenlight import spec as specs
+
+        try:
+            settings = Settings.from_env(self.env, allowed_hooks=lifecycle.ALL_HOOK_NAMES)
+            spec = specs.load(settings.spec_location, env=self.env)
+        except Exception as exc:
+            if not ev.rollback:
+                raise
+            # on_rollback is in the spec, and it defaults to pass: a configuration that cannot be read blocks nothing.
+            log.error(
+                "cannot read the configuration during a rollback, not blocking it: %s: %s", type(exc).__name__, exc
+            )
+            return self.skipped(f"{ev.stage} runs again for a rollback and the configuration cannot be read ({exc})")
+        if settings.hook and settings.hook not in (ev.stage, lifecycle.equivalent(ev.stage)):
+            log.warning(
+                "GREENLIGHT_HOOK=%s is ignored: an ECS hook runs the checks of the event's lifecycleStage %s",
+                settings.hook,
+                ev.stage,
+            )
+        if ev.rollback and spec.on_rollback == "pass":
+            return self.skipped(
+                f"{ev.stage} runs again for a rollback (the target revision has weight 0): on_rollback is pass, "
+                "a rollback is never blocked"
+            )
+        reserve = settings.reserve if settings.reserve is not None else spec.report_reserve
+
+        # Progress of an earlier invocation: resumed only if it is this validation's (stage, execution, ...).
+        state = decode(ev.hook_details, now=self.now)
+        if state is not None:
+            why = self.identity.differs(state.identity)
+            if why:
+                log.info("hookDetails holds another validation's progress (%s); starting afresh", why)
+                state = None
+            elif state.final:
+                # A repeated invocation must not flip an answer already given.
+                log.warning("this validation already ended (%s); returning the same answer", state.status)
+                self.round, self.started_at = state.round, state.started_at
+                return self.final(
+                    state.status == reporting.SUCCEEDED, state.verdict or "", state.reason or "", state.results
+                )
+            else:
+                self.round, self.started_at = state.round + 1, state.started_at
+        states: dict[str, CheckState] = dict(state.checks) if state else {}
+
+        key, checks = lifecycle.checks_for(spec.hooks, ev.stage)
+        if not checks:
+            other = lifecycle.equivalent(ev.stage)
+            return self.final(
+                True,
+                Verdict.PASSED.value,
+                f"no checks configured for {ev.stage}"
+                + (f" (nor for its CodeDeploy equivalent {other})" if other else ""),
+            )
+        known = {c.name for c in checks}
+        dropped = sorted(set(states) - known)
+        if dropped:
+            log.warning("progress of checks no longer in the spec is dropped: %s", ", ".join(dropped))
+            states = {k: v for k, v in states.items() if k in known}
+        # Refuse up front a spec whose progress could never be carried to the next invocation.
+        encode(
+            HookState(
+                self.identity,
+                self.round,
+                self.started_at,
+                {c.name: CheckState(Tally(*([c.policy.count] * 6)), self.now + 3600.0) for c in checks},
+            )
+        )
+
+        deployment, first_deployment, rollback = self.discover(spec, checks)
+        if rollback and not ev.rollback and spec.on_rollback == "pass":
+            return self.skipped(
+                f"the service deployment is rolling back: on_rollback is pass, {ev.stage} is not checked"
+            )
+        if first_deployment and spec.on_first_deployment == "pass":
+            return self.skipped(
+                "first deployment of the service (no source revision to replace): on_first_deployment is pass"
+            )
+
+        weights = ev.traffic_weights()
+        report_context: dict[str, Any] = {
+            "controller": CONTROLLER,
+            "stage": ev.stage,
+            "spec_key": key,
+            "execution_id": ev.execution_id,
+            "service_arn": ev.service_arn,
+            "service_deployment_arn": ev.resource_arn,
+            "target_revision_arn": ev.target_revision_arn,
+            "traffic_weights": weights,
+            "round": self.round,
+            "started_at": self.started_at,
+            "first_deployment": first_deployment,
+            "rollback": rollback or ev.rollback,
+            "source": spec.source,
+        }
+        if deployment is not None:
+            report_context["deployment"] = deployment.summary()
+
+        left_total = spec.max_duration - (self.now - self.started_at)
+        if left_total <= 0:
+            why = f"max_duration {spec.max_duration:g}s since the first invocation reached"
+            return self.from_result(expired_result(spec, ev.stage, states, why, report_context))
+
+        left = remaining_seconds(self.lambda_context)
+        budget = left - reserve
+        undecided = [c for c in checks if not _decided(c, states.get(c.name))]
+        needed = max((c.policy.timeout for c in undecided), default=0.0) + MEASUREMENT_GRACE
+        if undecided and budget < needed:
+            raise TimeoutError(
+                f"{left:.1f}s left minus the {reserve:g}s reserve cannot fit one {needed:g}s measurement; "
+                f"raise the function's timeout to at least {math.ceil(needed + reserve + 5)}s"
+            )
+
+        from greenlight.validation import discovered_target, run_hook
+
+        # Checks pause at `budget`: no measurement starts with less than `needed` left before it. The hard
+        # deadline is the end of max_duration, but never later than `needed` past the pause, so that
+        # nothing else (a check's prepare) can run into the time kept for the answer either.
+        hard = min(left_total, budget + needed)
+        result = run_hook(
+            spec,
+            ev.stage,
+            deadline=Deadline.after(hard),
+            target=discovered_target(spec, deployment),
+            deployment=deployment,
+            aws=self.aws,
+            settings={
+                "traffic_weights": weights,
+                "stage": ev.stage,
+                "rollback": rollback or ev.rollback,
+                "first_deployment": first_deployment,
+            },
+            context=report_context,
+            resume=states,
+            pause=Deadline.after(budget),
+        )
+        if _in_progress(result):
+            return self.progress(result, states, left_total)
+        if result.verdict is Verdict.INCONCLUSIVE and hard == left_total:
+            result = replace(result, reason=f"{result.reason} (max_duration {spec.max_duration:g}s reached)")
+        return self.from_result(result)
+
+    def discover(self, spec: Any, checks: tuple[Any, ...]) -> tuple[Any, bool, bool]:
+        """(deployment or None, first deployment?, rolling back?): discovery when the checks need it."""
+        from greenlight.checks.support import requirements
+        from greenlight.discovery.ecs import EcsDiscovery
+        from greenlight.discovery.model import DiscoveryError
+
+        ev = self.ev
+        needs = requirements(checks)
+        auto = {w for w, is_auto in (("test", spec.test_url_auto), ("prod", spec.prod_url_auto)) if is_auto}
+        required = needs.listeners & auto
+        needed = needs.deployment or bool(required)
+        discovery = EcsDiscovery(
+            service_deployment_arn=ev.resource_arn,
+            service_arn=ev.service_arn,
+            target_revision_arn=ev.target_revision_arn,
+            test_weights=ev.test_weights,
+            production_weights=ev.production_weights,
+            aws=self.aws,
+        )
+        first, rollback = ev.first_deployment, False
+        if first and spec.on_first_deployment == "pass":
+            return None, True, False
+        try:
+            first = discovery.is_first_deployment()
+            rollback = discovery.is_rollback()
+        except DiscoveryError as exc:
+            if needed:
+                raise
+            # The checks need nothing discovered: judge first deployment and rollback from the event alone.
+            log.warning("%s; first deployment and rollback are judged from the event alone", exc)
+            return None, first, rollback
+        if not needed or (first and spec.on_first_deployment == "pass") or (rollback and spec.on_rollback == "pass"):
+            return None, first, rollback
+        return discovery.discover(require=required), first, rollback
+
+    def progress(self, result: RunResult, before: Mapping[str, CheckState], left_total: float) -> dict[str, Any]:
+        states = _states(result, before)
+        now = self.clock()
+        due = min((c.next_at for c in result.checks if c.paused and c.next_at is not None), default=now)
+        delay = reporting.callback_delay(min(due - now, max(left_total - (now - self.now), 0.0)))
+        state = HookState(self.identity, self.round, self.started_at, states)
+        for c in result.checks:
+            log.info(
+                "check %s: %s",
+                c.name,
+                "paused" if c.paused else c.status.value,
+                extra={"check": c.to_dict(), "hook": result.hook, "round": self.round},
+            )
+        if self.metrics_sink is not None:
+            from aws_lambda_powertools.metrics import MetricUnit
+
+            self.metrics_sink.add_dimension(name="hook", value=self.ev.stage)
+            self.metrics_sink.add_metric(name="HookInProgress", unit=MetricUnit.Count, value=1)
+        return reporting.respond(reporting.IN_PROGRESS, {STATE_KEY: encode(state)}, delay=delay)
+
+
+def _decided(check: Any, state: CheckState | None) -> bool:
+    from greenlight.engine.policy import decide
+
+    return state is not None and decide(state.tally, check.policy).final
+
+
+# --- entry points -------------------------------------------------------------------------------------
+
+
+def _expected(exc: Exception) -> bool:
+    """An error of the event, the configuration or the environment, whose message says what to fix."""
+    # Imported here: the spec package is heavy, and the cold start stays small without it.
+    from greenlight.discovery.model import DiscoveryError
+    from greenlight.spec.errors import SpecError, SpecSourceError
+
+    expected = (InvalidEventError, SettingsError, StateError, StateTooLargeError, TimeoutError)
+    return isinstance(exc, expected + (SpecError, SpecSourceError, DiscoveryError))
+
+
+def handle(
+    event: Any,
+    context: Any,
+    *,
+    aws: Any = None,
+    env: Mapping[str, str] | None = None,
+    metrics_sink: Any = None,
+    clock: Callable[[], float] = time.time,
+) -> dict[str, Any]:
+    """Validate one ECS lifecycle hook invocation and return the answer for ECS. Never raises."""
+    identity: dict[str, str] = {}
+    try:
+        ev = parse_event(event)
+        identity = {
+            "stage": ev.stage,
+            "executionId": ev.execution_id,
+            "targetServiceRevisionArn": ev.target_revision_arn,
+        }
+        if aws is None:
+            from greenlight.aws import AwsClients
+
+            aws = AwsClients()
+        return _Invocation(ev, context, aws=aws, env=env, metrics_sink=metrics_sink, clock=clock).run()
+    except Exception as exc:  # never raise: ECS would roll back without a reason
+        reason = f"{type(exc).__name__}: {exc}"
+        if _expected(exc):  # the message says all there is to know: no traceback
+            log.error("returning FAILED: %s", reason)
+        else:
+            log.exception("validation did not complete; returning FAILED: %s", reason)
+    try:
+        if metrics_sink is not None:
+            from aws_lambda_powertools.metrics import MetricUnit
+
+            metrics_sink.add_metric(name="HookFailed", unit=MetricUnit.Count, value=1)
+    except Exception:  # metrics must never cost the answer
+        log.exception("could not record the HookFailed metric")
+    return reporting.failure(reason, identity)
+
+
+@logger.inject_lambda_context(log_event=False)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    if os.getenv("GREENLIGHT_LOG_EVENT", "").lower() in ("1", "true", "yes"):
+        logger.info("event", extra={"event": event})
+    return handle(event, context, metrics_sink=metrics)

@@ -1,0 +1,156 @@
+"""Fixtures for the ECS native hook: a blue/green deployment on the twin whose listeners are real servers.
+
+`seed_bluegreen(controller="ECS")` builds the load balancer, the target groups, listener rules, the
+service with its blue and green revisions and a service deployment at POST_TEST_TRAFFIC_SHIFT. The
+load balancer's DNS name is 127.0.0.1 and its listener ports are those of two HTTP servers on
+127.0.0.1, so the URLs discovery finds lead to servers the test controls: `test` stands for green
+behind the test listener, `prod` for what the production listener serves.
+"""
+
+from __future__ import annotations
+
+import collections
+import copy
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from greenlight.aws import AwsClients
+from greenlight.twin import aws as twin
+from support.servers import HttpServer, Recorded, Reply, Responder
+
+
+@dataclass
+class FakeLambdaContext:
+    """What Lambda passes as `context`: the fields Powertools reads, and a clock of the time left.
+
+    A stand-in because no Lambda runtime runs here; the handler reads only these attributes.
+    """
+
+    remaining_ms: int = 120_000
+    function_name: str = "greenlight-ecs-hook"
+    function_version: str = "$LATEST"
+    memory_limit_in_mb: int = 256
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:greenlight-ecs-hook"
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    log_group_name: str = "/aws/lambda/greenlight-ecs-hook"
+    log_stream_name: str = "2026/01/01/[$LATEST]0123456789abcdef"
+    _started: float = field(default_factory=time.monotonic)
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(int(self.remaining_ms - (time.monotonic() - self._started) * 1000), 0)
+
+
+@dataclass
+class EcsWorld:
+    """A seeded ECS blue/green deployment, the servers behind its listeners, and clients that count calls."""
+
+    world: twin.World
+    test: HttpServer
+    prod: HttpServer
+    aws: AwsClients
+    calls: collections.Counter[str]
+    session: Any
+
+    def event(
+        self,
+        stage: str = "POST_TEST_TRAFFIC_SHIFT",
+        *,
+        test: tuple[float, float] | None = (0.0, 100.0),
+        production: tuple[float, float] | None = (100.0, 0.0),
+        execution_id: str = "exec-0001",
+        resource_arn: str | None = None,
+        hook_details: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """An invocation as ECS sends it; weights are (blue, green) percentages, None for an empty map."""
+        w = self.world
+        assert w.blue_revision_arn and w.green_revision_arn
+
+        def weights(pair: tuple[float, float] | None) -> dict[str, float]:
+            if pair is None:
+                return {}
+            return {w.blue_revision_arn or "": pair[0], w.green_revision_arn or "": pair[1]}
+
+        return {
+            "executionId": execution_id,
+            "lifecycleStage": stage,
+            "resourceArn": resource_arn or w.service_deployment_arn,
+            "executionDetails": {
+                "serviceArn": w.service_arn,
+                "targetServiceRevisionArn": w.green_revision_arn,
+                "testTrafficWeights": weights(test),
+                "productionTrafficWeights": weights(production),
+            },
+            "hookDetails": copy.deepcopy(hook_details or {}),
+        }
+
+
+@pytest.fixture
+def lambda_context() -> Callable[..., FakeLambdaContext]:
+    """Factory: lambda_context(remaining_ms) is a Lambda context with that much time left."""
+    return FakeLambdaContext
+
+
+@pytest.fixture
+def ecs_world(aws_env: Any, serve: Callable[..., HttpServer]) -> Iterator[EcsWorld]:
+    twin.clear_faults()
+    test = serve(Reply(body="green 2.0.0"))
+    prod = serve(Reply(body="blue 1.0.0"))
+    world = twin.seed_bluegreen(
+        aws_env.session(), controller="ECS", lb_dns_name="127.0.0.1", test_port=test.port, prod_port=prod.port
+    )
+    calls: collections.Counter[str] = collections.Counter()
+    session = aws_env.session()
+
+    def count(event_name: str, **kwargs: Any) -> None:
+        _, service, operation = event_name.split(".", 2)
+        calls[f"{service}.{operation}"] += 1
+
+    # Clients copy the session's event hooks when they are created: register before any client exists.
+    session.events.register("before-call", count)
+    yield EcsWorld(world, test, prod, AwsClients(session=session), calls, session)
+    twin.clear_faults()
+
+
+@pytest.fixture
+def spec_env(tmp_path: Path) -> Callable[..., dict[str, str]]:
+    """Factory: write a spec (hooks given as {stage or hook: [checks]}) and return the function's environment."""
+
+    def write(hooks: dict[str, list[dict[str, Any]]], *, target: dict[str, Any] | None = None, **settings: Any) -> dict:
+        doc: dict[str, Any] = {"version": 1, "hooks": hooks, "settings": settings}
+        if target:
+            doc["target"] = target
+        path = tmp_path / "greenlight.yaml"
+        path.write_text(yaml.safe_dump(doc))
+        return {"GREENLIGHT_SPEC": str(path), "GREENLIGHT_REPORT_RESERVE": "0.2"}
+
+    return write
+
+
+OVERLOADED = Reply(500, body="overloaded")
+
+
+@pytest.fixture
+def every_nth_fails() -> Callable[..., Responder]:
+    """Factory: a responder whose every n-th request (n, 2n, ...) gets `bad`, the others 200 (a countable pattern)."""
+
+    def make(n: int, bad: Reply = OVERLOADED) -> Responder:
+        seen = [0]
+        lock = threading.Lock()
+
+        def respond(_request: Recorded) -> Reply:
+            with lock:
+                seen[0] += 1
+                nth = seen[0]
+            return bad if nth % n == 0 else Reply(body="green 2.0.0")
+
+        return respond
+
+    return make

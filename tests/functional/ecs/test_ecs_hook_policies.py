@@ -1,0 +1,104 @@
+"""Lifecycle edge cases of the ECS hook on the twin: rollback re-runs and the first deployment of a service."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from greenlight.handlers.ecs import handle
+from greenlight.handlers.ecs_state import STATE_KEY
+from greenlight.reporting.ecs import FAILED, SUCCEEDED, validate_response
+from greenlight.twin import aws as twin
+from support.servers import Reply
+
+CHECK = {"name": "home", "http": {"path": "/"}, "count": 2, "interval": 0.05, "timeout": 0.5}
+PROD_CHECK = {**CHECK, "http": {"path": "/", "listener": "prod"}}
+
+
+def _details(out: dict[str, Any]) -> dict[str, Any]:
+    validate_response(out)
+    details: dict[str, Any] = out["hookDetails"][STATE_KEY]
+    return details
+
+
+def test_ecs_hook_policies_rollback_is_never_blocked(
+    ecs_world: Any, spec_env: Callable[..., dict[str, str]], lambda_context: Callable[..., Any]
+) -> None:
+    # GIVEN green failing, and PRODUCTION_TRAFFIC_SHIFT invoked again for a rollback (green back at 0%)
+    ecs_world.test.set(None, Reply(500))
+    ecs_world.prod.set(None, Reply(500))
+    env = spec_env({"PRODUCTION_TRAFFIC_SHIFT": [PROD_CHECK]})
+    event = ecs_world.event("PRODUCTION_TRAFFIC_SHIFT", test=(100.0, 0.0), production=(100.0, 0.0))
+    # WHEN the hook runs with the default on_rollback (pass)
+    out = handle(event, lambda_context(), aws=ecs_world.aws, env=env)
+    # THEN SUCCEEDED without probing and without calling AWS: nothing can block the rollback
+    assert out["hookStatus"] == SUCCEEDED
+    assert _details(out)["verdict"] == "SKIPPED" and "rollback" in _details(out)["reason"]
+    assert ecs_world.prod.requests == [] and ecs_world.test.requests == []
+    assert sum(ecs_world.calls.values()) == 0
+
+
+def test_ecs_hook_policies_rollback_checked_when_asked(
+    ecs_world: Any, spec_env: Callable[..., dict[str, str]], lambda_context: Callable[..., Any]
+) -> None:
+    # GIVEN the same rollback re-run with on_rollback: run, and production (blue again) answering well
+    env = spec_env({"PRODUCTION_TRAFFIC_SHIFT": [PROD_CHECK]}, on_rollback="run")
+    event = ecs_world.event("PRODUCTION_TRAFFIC_SHIFT", test=(100.0, 0.0), production=(100.0, 0.0))
+    # WHEN the hook runs
+    out = handle(event, lambda_context(), aws=ecs_world.aws, env=env)
+    # THEN the checks run against the production listener
+    assert out["hookStatus"] == SUCCEEDED and _details(out)["verdict"] == "PASSED"
+    assert len(ecs_world.prod.requests) == 2
+
+
+def test_ecs_hook_policies_rollback_seen_in_service_deployment(
+    ecs_world: Any, spec_env: Callable[..., dict[str, str]], lambda_context: Callable[..., Any]
+) -> None:
+    # GIVEN a service deployment that ECS is rolling back, while the event's weights do not show it
+    assert ecs_world.world.service_deployment_arn
+    twin.update_service_deployment(ecs_world.world.service_deployment_arn, status="ROLLBACK_IN_PROGRESS")
+    ecs_world.test.set(None, Reply(500))
+    env = spec_env({"POST_TEST_TRAFFIC_SHIFT": [CHECK]})
+    # WHEN the hook runs
+    out = handle(ecs_world.event(), lambda_context(), aws=ecs_world.aws, env=env)
+    # THEN it is not checked (on_rollback: pass)
+    assert out["hookStatus"] == SUCCEEDED and _details(out)["verdict"] == "SKIPPED"
+    assert ecs_world.test.requests == []
+
+
+def _first_deployment(ecs_world: Any) -> str:
+    """A service deployment with a target revision and no source: the service's first."""
+    w = ecs_world.world
+    return str(twin.start_service_deployment(w.service_arn, target_revision=w.green_revision_arn, source_revisions=[]))
+
+
+def test_ecs_hook_policies_first_deployment_passes(
+    ecs_world: Any, spec_env: Callable[..., dict[str, str]], lambda_context: Callable[..., Any]
+) -> None:
+    # GIVEN the first deployment of a service (no source revision), green failing, empty weight maps
+    arn = _first_deployment(ecs_world)
+    ecs_world.test.set(None, Reply(500))
+    env = spec_env({"POST_SCALE_UP": [CHECK]})
+    event = ecs_world.event("POST_SCALE_UP", test=None, production=None, resource_arn=arn)
+    # WHEN the hook runs with the default on_first_deployment (pass)
+    out = handle(event, lambda_context(), aws=ecs_world.aws, env=env)
+    # THEN SUCCEEDED without probing: there is nothing to compare with and no traffic to protect
+    assert out["hookStatus"] == SUCCEEDED
+    assert _details(out)["verdict"] == "SKIPPED" and "first deployment" in _details(out)["reason"]
+    assert ecs_world.test.requests == []
+    assert ecs_world.calls == {"ecs.DescribeServiceDeployments": 1}
+
+
+def test_ecs_hook_policies_first_deployment_checked_when_asked(
+    ecs_world: Any, spec_env: Callable[..., dict[str, str]], lambda_context: Callable[..., Any]
+) -> None:
+    # GIVEN the same with on_first_deployment: run
+    arn = _first_deployment(ecs_world)
+    ecs_world.test.set(None, Reply(500))
+    env = spec_env({"POST_SCALE_UP": [CHECK]}, on_first_deployment="run")
+    event = ecs_world.event("POST_SCALE_UP", test=None, production=None, resource_arn=arn)
+    # WHEN the hook runs
+    out = handle(event, lambda_context(), aws=ecs_world.aws, env=env)
+    # THEN the checks run (through the discovered test listener) and the failure counts
+    assert out["hookStatus"] == FAILED and _details(out)["verdict"] == "FAILED"
+    assert len(ecs_world.test.requests) == 1
