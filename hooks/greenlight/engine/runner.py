@@ -53,6 +53,26 @@ def _measure_bounded(check: Check, ctx: CheckContext, limit: float) -> Measureme
     return Measurement(m.status, m.reason, duration_ms=m.duration_ms or elapsed, details=m.details, at=m.at)
 
 
+def _prepare_bounded(check: Check, ctx: CheckContext, limit: float) -> Measurement | None:
+    """Run `check.prepare` in a daemon thread for at most `limit` seconds; an ERROR measurement if it failed."""
+    out: list[Measurement | None] = []
+
+    def work() -> None:
+        try:
+            check.prepare(ctx)
+        except Exception as exc:  # the engine, not the check, turns a crash into an ERROR
+            out.append(Measurement(Status.ERROR, f"could not prepare: {type(exc).__name__}: {exc}"))
+        else:
+            out.append(None)
+
+    worker = threading.Thread(target=work, name=f"greenlight-prepare-{check.name}", daemon=True)
+    worker.start()
+    worker.join(limit)
+    if not out:
+        return Measurement(Status.ERROR, f"could not prepare within the {limit:.1f}s left before the deadline")
+    return out[0]
+
+
 @dataclass(frozen=True)
 class CheckState:
     """Where a paused check stands: its tally, when to measure next, and its last bad reason."""
@@ -117,12 +137,13 @@ class _Run:
         decision = decide(tally, policy)
         if decision.final:
             return result(decision)
-        try:
-            check.prepare(self.ctx)
-        except Exception as exc:
-            measurements.append(Measurement(Status.ERROR, f"could not prepare: {type(exc).__name__}: {exc}"))
+        # prepare() may call AWS (secrets, discovery): bounded by the deadline like a measurement, so a
+        # hanging call cannot hold the run past it and eat the time kept for reporting.
+        unprepared = _prepare_bounded(check, self.ctx, deadline.remaining())
+        if unprepared is not None:
+            measurements.append(unprepared)
             tally = tally.add(Status.ERROR)
-            return result(Decision(Status.ERROR, measurements[0].reason))
+            return result(Decision(Status.ERROR, unprepared.reason))
 
         while tally.taken < policy.count:
             wait = next_at - time.time()
@@ -176,8 +197,9 @@ def run_checks(
     for t in threads:
         t.start()
     for t in threads:
-        # Each check stops itself at the deadline; the extra margin only covers its last measurement.
-        t.join(ctx.deadline.remaining() + max((c.policy.timeout for c in checks), default=0) + 2 * _GRACE)
+        # Each check stops itself at the deadline (its prepare and every measurement are bounded by it), so
+        # the margin covers bookkeeping only: a check's own timeout may be longer than the reporting reserve.
+        t.join(ctx.deadline.remaining() + 2 * _GRACE)
     final: list[CheckResult] = []
     for check, res in zip(checks, results, strict=True):
         if res is None:

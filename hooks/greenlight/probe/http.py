@@ -3,6 +3,10 @@
 `requests` bounds each socket read, not the whole exchange: a server that drips one byte a second
 would hold a probe forever. Every socket a probe opens is registered, and a watchdog shuts them
 down when the wall-clock timeout passes, so the probe ends with a timeout error on time.
+
+Where a probe may go is checked twice: the URL's host against the allowlist before anything is
+sent, and every address a connection is about to use (and the peer it got) against link-local and
+instance-metadata ranges, so neither a redirect nor a DNS answer can point a probe at them.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import json as jsonlib
 import socket
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -23,13 +27,22 @@ import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import NameResolutionError, NewConnectionError
 
 from greenlight import USER_AGENT
 from greenlight.checks.base import TlsSettings
+from greenlight.probe import redact
 
 _CHUNK = 16 * 1024
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
-_METADATA_V6 = ipaddress.ip_address("fd00:ec2::254")
+_METADATA = frozenset(
+    {
+        ipaddress.ip_address("fd00:ec2::254"),  # EC2 instance metadata over IPv6
+        ipaddress.ip_address("fd00:ec2::23"),  # Amazon Time Sync / DNS over IPv6 on Nitro
+    }
+)
+# Headers that describe a request body: dropped with the body when a redirect turns the request into a GET.
+_BODY_HEADERS = frozenset({"content-type", "content-length", "content-encoding", "transfer-encoding"})
 
 
 class ProbeError(Exception):
@@ -52,7 +65,7 @@ class Request:
     follow_redirects: int = 0  # how many redirects may be followed; 0: none
     tls: TlsSettings = TlsSettings()
     allowed_hosts: frozenset[str] | None = None  # None: any host (callers pass the spec's list)
-    secret_headers: frozenset[str] = frozenset()  # lower-case names never sent to another host
+    secret_headers: frozenset[str] = frozenset()  # lower-case names never sent to another origin
 
 
 @dataclass(frozen=True)
@@ -72,7 +85,85 @@ class Response:
         return jsonlib.loads(self.body)
 
 
-# --- sockets a probe opens are tracked so the watchdog can cut them --------------------------------
+# --- where probes may go ----------------------------------------------------------------------------
+
+
+def host_allowed(host: str, allowed: frozenset[str] | None) -> bool:
+    if allowed is None:
+        return True
+    host = host.lower().strip("[]")
+    for pattern in allowed:
+        p = pattern.lower().strip("[]")
+        if host == p or (p.startswith("*.") and host.endswith(p[1:])):
+            return True
+    return False
+
+
+def is_special_invalid(host: str) -> bool:
+    """True for `invalid` and names under it, which RFC 6761 says resolve to nothing, without asking DNS."""
+    name = host.lower().rstrip(".")
+    return name == "invalid" or name.endswith(".invalid")
+
+
+def forbidden_ip(addr: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Link-local (169.254.0.0/16, fe80::/10, where instance and task metadata live) or a metadata address."""
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+        addr = addr.ipv4_mapped
+    return addr.is_link_local or addr in _METADATA
+
+
+def _parse_ip(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(value.strip("[]").split("%")[0])
+    except ValueError:
+        return None
+
+
+def forbidden_address(host: str) -> str | None:
+    """Why `host` must never be probed (it is or resolves to a link-local or metadata address), or None."""
+    host = host.strip("[]")
+    literal = _parse_ip(host)
+    if literal is not None:
+        addresses = {literal}
+    elif is_special_invalid(host):
+        return None  # resolves to nothing; the request reports it
+    else:
+        try:
+            infos = socket.getaddrinfo(host, None)
+        except OSError:
+            return None  # resolution errors surface from the request itself
+        addresses = {a for a in (_parse_ip(str(info[4][0])) for info in infos) if a is not None}
+    for addr in sorted(addresses, key=str):
+        if forbidden_ip(addr):
+            return f"{host} resolves to {addr}, a link-local or instance-metadata address"
+    return None
+
+
+def validate_url(url: str) -> tuple[str, str]:
+    """(scheme, host) of a probe URL, or ProbeError('invalid') naming what is wrong."""
+    if any(c in url for c in "\r\n\t\x00"):
+        raise ProbeError("invalid", f"URL contains a control character: {redact.url(url)!r}")
+    try:
+        parts = urlsplit(url)
+        _ = parts.port
+    except ValueError as exc:
+        raise ProbeError("invalid", f"malformed URL {redact.url(url)!r}: {exc}") from exc
+    if parts.scheme not in ("http", "https"):
+        raise ProbeError("invalid", f"only http and https URLs may be probed, got {parts.scheme or 'no'} scheme")
+    if parts.username is not None or parts.password is not None:
+        raise ProbeError("invalid", "credentials in URLs are not allowed; use a header with a secret reference")
+    if not parts.hostname:
+        raise ProbeError("invalid", f"URL {redact.url(url)!r} has no host")
+    return parts.scheme, parts.hostname
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    default = 443 if parts.scheme == "https" else 80
+    return parts.scheme, (parts.hostname or "").lower(), parts.port or default
+
+
+# --- sockets a probe opens are vetted, and tracked so the watchdog can cut them ---------------------
 
 _local = threading.local()
 
@@ -81,6 +172,7 @@ class _Registry:
     def __init__(self) -> None:
         self.sockets: list[socket.socket] = []
         self.expired = False
+        self.blocked: str | None = None  # why a connection was refused before or right after connecting
         self.lock = threading.Lock()
 
     def add(self, sock: socket.socket) -> None:
@@ -101,24 +193,45 @@ class _Registry:
             sock.shutdown(socket.SHUT_RDWR)
 
 
-def _track(sock: socket.socket) -> None:
+def _registry() -> _Registry | None:
     registry: _Registry | None = getattr(_local, "registry", None)
+    return registry
+
+
+def _guarded_new_conn(conn: HTTPConnection, connect: Any) -> socket.socket:
+    """Open `conn`'s socket only towards vetted addresses, and register it with the watchdog."""
+    host = conn._dns_host
+    if is_special_invalid(host):
+        # RFC 6761 section 6.4: answer "no such name" locally instead of asking a resolver.
+        raise NameResolutionError(conn.host, conn, socket.gaierror(socket.EAI_NONAME, "Name or service not known"))
+    why = forbidden_address(host)
+    registry = _registry()
+    if why is not None:
+        if registry is not None:
+            registry.blocked = why
+        raise NewConnectionError(conn, f"refused to connect: {why}")
+    sock: socket.socket = connect()
+    # The name may have resolved differently a moment later (DNS rebinding): check the peer we actually got.
+    peer = _parse_ip(str(sock.getpeername()[0]))
+    if peer is not None and forbidden_ip(peer):
+        sock.close()
+        why = f"{host} connected to {peer}, a link-local or instance-metadata address"
+        if registry is not None:
+            registry.blocked = why
+        raise NewConnectionError(conn, f"refused to connect: {why}")
     if registry is not None:
         registry.add(sock)
+    return sock
 
 
 class _TrackedHTTPConnection(HTTPConnection):
     def _new_conn(self) -> socket.socket:
-        sock = super()._new_conn()
-        _track(sock)
-        return sock
+        return _guarded_new_conn(self, super()._new_conn)
 
 
 class _TrackedHTTPSConnection(HTTPSConnection):
     def _new_conn(self) -> socket.socket:
-        sock = super()._new_conn()
-        _track(sock)
-        return sock
+        return _guarded_new_conn(self, super()._new_conn)
 
 
 class _TrackedHTTPPool(HTTPConnectionPool):
@@ -142,81 +255,62 @@ class _ProbeAdapter(HTTPAdapter):
         self.poolmanager.pool_classes_by_scheme = {"http": _TrackedHTTPPool, "https": _TrackedHTTPSPool}
 
 
-# --- where probes may go ----------------------------------------------------------------------------
-
-
-def host_allowed(host: str, allowed: frozenset[str] | None) -> bool:
-    if allowed is None:
-        return True
-    host = host.lower().strip("[]")
-    for pattern in allowed:
-        p = pattern.lower().strip("[]")
-        if host == p or (p.startswith("*.") and host.endswith(p[1:])):
-            return True
-    return False
-
-
-def forbidden_address(host: str) -> str | None:
-    """Why `host` must never be probed (link-local or instance metadata), or None."""
-    host = host.strip("[]")
-    try:
-        addresses = {ipaddress.ip_address(host)}
-    except ValueError:
-        try:
-            infos = socket.getaddrinfo(host, None)
-        except OSError:
-            return None  # resolution errors surface from the request itself
-        addresses = {ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos}
-    for addr in addresses:
-        if addr.is_link_local or addr == _METADATA_V6:
-            return f"{host} resolves to {addr}, a link-local or instance-metadata address"
-    return None
-
-
-def validate_url(url: str) -> tuple[str, str]:
-    """(scheme, host) of a probe URL, or ProbeError('invalid') naming what is wrong."""
-    if any(c in url for c in "\r\n\t"):
-        raise ProbeError("invalid", f"URL contains a control character: {url!r}")
-    try:
-        parts = urlsplit(url)
-        _ = parts.port
-    except ValueError as exc:
-        raise ProbeError("invalid", f"malformed URL {url!r}: {exc}") from exc
-    if parts.scheme not in ("http", "https"):
-        raise ProbeError("invalid", f"only http and https URLs may be probed, got {parts.scheme or 'no'} scheme")
-    if parts.username or parts.password:
-        raise ProbeError("invalid", "credentials in URLs are not allowed; use a header with a secret reference")
-    if not parts.hostname:
-        raise ProbeError("invalid", f"URL {url!r} has no host")
-    return parts.scheme, parts.hostname
-
-
 # --- the request ------------------------------------------------------------------------------------
 
 
-def _classify(exc: Exception, url: str, registry: _Registry, timeout: float) -> ProbeError:
-    text = str(exc)
-    host = urlsplit(url).hostname or url
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """`exc` and everything that led to it: causes, contexts and urllib3's wrapped `reason`s."""
+    seen: set[int] = set()
+    todo: list[BaseException] = [exc]
+    while todo:
+        e = todo.pop()
+        if id(e) in seen:
+            continue
+        seen.add(id(e))
+        yield e
+        for nxt in (e.__cause__, e.__context__, getattr(e, "reason", None), *e.args):
+            if isinstance(nxt, BaseException):
+                todo.append(nxt)
+
+
+def _classify(exc: Exception, url: str, registry: _Registry, timeout: float, secrets: list[str]) -> ProbeError:
+    host = urlsplit(url).hostname or redact.url(url)
+    chain = list(_causes(exc))
+    if registry.blocked:
+        return ProbeError("blocked", f"probe to {host} refused: {registry.blocked}")
     if registry.expired or isinstance(exc, requests.Timeout):
         return ProbeError(
             "timeout",
             f"no complete answer from {host} within {timeout:g}s (wall clock)",
             "security groups, network ACLs, the listener port, or a VPC function without a route",
         )
+    # Secret header values can appear in library messages (requests quotes a header it rejects): mask
+    # them before anything is cut short, so no half of a secret survives truncation.
+    text = redact.text(str(exc), secrets)
     if isinstance(exc, requests.exceptions.SSLError):
-        return ProbeError("tls", f"TLS handshake with {host} failed: {text}", "certificate name, CA or expiry")
-    if "Name or service not known" in text or "nodename nor servname" in text or "getaddrinfo failed" in text:
+        return ProbeError("tls", f"TLS handshake with {host} failed: {text[:500]}", "certificate name, CA or expiry")
+    if any(isinstance(e, socket.gaierror | NameResolutionError) for e in chain):
         return ProbeError("dns", f"cannot resolve {host}", "the load balancer's DNS name, and DNS in the VPC")
-    if "Connection refused" in text or "Errno 111" in text:
+    if any(isinstance(e, ConnectionRefusedError) for e in chain) or "Connection refused" in text:
+        port = urlsplit(url).port
         return ProbeError(
             "refused",
-            f"connection refused by {host}:{urlsplit(url).port or ''}".rstrip(":"),
+            f"connection refused by {host}" + (f":{port}" if port else ""),
             "the listener port and the security group of the load balancer",
         )
     return ProbeError("connection", f"connection to {host} failed: {type(exc).__name__}: {text[:300]}")
 
 
-def _send_once(req: Request, url: str, headers: Mapping[str, str], deadline: float) -> Response:
+@dataclass(frozen=True)
+class _Hop:
+    method: str
+    url: str
+    headers: Mapping[str, str]
+    body: bytes | None
+    tls: TlsSettings
+
+
+def _send_once(req: Request, hop: _Hop, deadline: float, secrets: list[str]) -> Response:
     registry = _Registry()
     remaining = max(deadline - time.monotonic(), 0.001)
     watchdog = threading.Timer(remaining, registry.expire)
@@ -225,16 +319,16 @@ def _send_once(req: Request, url: str, headers: Mapping[str, str], deadline: flo
     started = time.monotonic()
     session = requests.Session()
     session.trust_env = False  # no proxies or .netrc credentials from the environment
-    session.mount("http://", _ProbeAdapter(req.tls))
-    session.mount("https://", _ProbeAdapter(req.tls))
-    verify: bool | str = False if req.tls.insecure else (req.tls.ca_bundle or True)
+    session.mount("http://", _ProbeAdapter(hop.tls))
+    session.mount("https://", _ProbeAdapter(hop.tls))
+    verify: bool | str = False if hop.tls.insecure else (hop.tls.ca_bundle or True)
     watchdog.start()
     try:
         with session.request(
-            req.method,
-            url,
-            headers=dict(headers),
-            data=req.body,
+            hop.method,
+            hop.url,
+            headers=dict(hop.headers),
+            data=hop.body,
             timeout=(remaining, remaining),
             allow_redirects=False,
             stream=True,
@@ -242,6 +336,8 @@ def _send_once(req: Request, url: str, headers: Mapping[str, str], deadline: flo
         ) as resp:
             body = bytearray()
             truncated = False
+            # Decoded chunks are bounded by urllib3 (it caps how much one compressed read may inflate),
+            # and reading stops at the cap: a huge or endless body costs at most the cap plus one chunk.
             for chunk in resp.raw.stream(_CHUNK, decode_content=True):
                 body.extend(chunk)
                 if len(body) > req.max_body_bytes:
@@ -258,56 +354,78 @@ def _send_once(req: Request, url: str, headers: Mapping[str, str], deadline: flo
                 body=bytes(body),
                 truncated=truncated,
                 elapsed_ms=(time.monotonic() - started) * 1000,
-                url=url,
+                url=hop.url,
             )
-    except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
-        raise _classify(exc, url, registry, req.timeout) from exc
+    except (requests.RequestException, urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
+        # ValueError: requests rejects some header values and URLs with it (InvalidHeader, InvalidURL).
+        raise _classify(exc, hop.url, registry, req.timeout, secrets) from None
     finally:
         watchdog.cancel()
         _local.registry = None
         session.close()
 
 
+def _next_hop(hop: _Hop, status: int, location: str, req: Request) -> _Hop:
+    """The request a redirect asks for: secrets stay with their origin, a 303 (or a POST's 301/302) becomes a GET."""
+    next_url = urljoin(hop.url, location)
+    headers = dict(hop.headers)
+    tls = hop.tls
+    if _origin(next_url) != _origin(hop.url):
+        # Never carry secrets to another origin: another host, or the same host over plain http or on another port.
+        headers = {
+            k: v for k, v in headers.items() if k.lower() not in req.secret_headers and not redact.is_secret_header(k)
+        }
+    if _origin(next_url)[1] != _origin(hop.url)[1]:
+        # The service name given for the load balancer is not the name of some other host.
+        headers = {k: v for k, v in headers.items() if k.lower() != "host"}
+        tls = TlsSettings(ca_bundle=tls.ca_bundle, insecure=tls.insecure)
+    method, body = hop.method, hop.body
+    if status == 303 or (status in (301, 302) and method == "POST"):
+        if method != "HEAD":
+            method = "GET"
+        body = None
+        headers = {k: v for k, v in headers.items() if k.lower() not in _BODY_HEADERS}
+    return _Hop(method, next_url, headers, body, tls)
+
+
 def fetch(req: Request) -> Response:
     """Send `req`; raise ProbeError if no answer came within `req.timeout` seconds of wall clock."""
+    redact.install_log_redaction()  # urllib3 logs request lines (query strings included) at DEBUG
     deadline = time.monotonic() + req.timeout
     started = time.monotonic()
-    url = req.url
     headers = {"User-Agent": USER_AGENT, **req.headers}
     if req.tls.server_name and not any(k.lower() == "host" for k in headers):
         headers["Host"] = req.tls.server_name
+    secrets = [v for k, v in req.headers.items() if k.lower() in req.secret_headers or redact.is_secret_header(k)]
+    hop = _Hop(req.method, req.url, headers, req.body, req.tls)
     hops: list[str] = []
-    first_host = None
     while True:
-        _, host = validate_url(url)
-        first_host = first_host or host
+        _, host = validate_url(hop.url)
         if not host_allowed(host, req.allowed_hosts):
-            raise ProbeError("blocked", f"host {host} is not allowed", "add it to target.allow_hosts in the spec")
+            where = f"redirect to {redact.url(hop.url)}" if hops else f"host {host}"
+            raise ProbeError("blocked", f"{where} refused: host {host} is not allowed", "add it to target.allow_hosts")
         if hops:
             why = forbidden_address(host)
             if why:
-                raise ProbeError("blocked", f"redirect to {url} refused: {why}")
-        resp = _send_once(req, url, headers, deadline)
+                raise ProbeError("blocked", f"redirect to {redact.url(hop.url)} refused: {why}")
+        resp = _send_once(req, hop, deadline, secrets)
         if resp.status not in _REDIRECTS or not req.follow_redirects:
             break
         location = resp.headers.get("location")
         if not location:
             break
         if len(hops) >= req.follow_redirects:
-            raise ProbeError("redirect", f"more than {req.follow_redirects} redirect(s), last to {location}")
-        hops.append(url)
-        next_url = urljoin(url, location)
-        next_host = urlsplit(next_url).hostname or ""
-        if next_host.lower() != host.lower():
-            # Never carry secrets to another host.
-            headers = {k: v for k, v in headers.items() if k.lower() not in req.secret_headers and k.lower() != "host"}
-        url = next_url
+            raise ProbeError(
+                "redirect", f"more than {req.follow_redirects} redirect(s), last to {redact.url(location)}"
+            )
+        hops.append(hop.url)
+        hop = _next_hop(hop, resp.status, location, req)
     return Response(
         status=resp.status,
         headers=resp.headers,
         body=resp.body,
         truncated=resp.truncated,
         elapsed_ms=(time.monotonic() - started) * 1000,
-        url=url,
+        url=hop.url,
         redirects=tuple(hops),
     )

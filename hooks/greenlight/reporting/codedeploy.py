@@ -70,6 +70,16 @@ class CodeDeployReporter:
         group = f", deployment group {self.deployment_group}" if self.deployment_group else ""
         return f"deployment {self.deployment_id}{group}, hook execution {self.execution_id}"
 
+    def _learn_deployment_group(self) -> None:
+        """Best effort: the deployment group's name, so a denial names what the policy must cover."""
+        if self.deployment_group:
+            return
+        try:
+            info = self.client.get_deployment(deploymentId=self.deployment_id)["deploymentInfo"]
+            self.deployment_group = info.get("deploymentGroupName") or None
+        except Exception:  # the message still names the action; the group is a courtesy
+            log.debug("could not look up the deployment group of %s", self.deployment_id, exc_info=True)
+
     def report(self, succeeded: bool) -> ReportOutcome:
         """Send the status; retries throttling; raises ReportError on anything that is not a success."""
         if self.reported is not None:
@@ -100,11 +110,12 @@ class CodeDeployReporter:
                     self.sleep(delay)
                     continue
                 if code in _DENIED:
+                    self._learn_deployment_group()
                     message = (
                         f"cannot report {status} for {self._where()}: access denied. The hook's role needs "
                         f"{ACTION} on the deployment group's ARN "
                         f"(arn:aws:codedeploy:REGION:ACCOUNT:deploymentgroup:APPLICATION/"
-                        f"{self.deployment_group or 'GROUP'})"
+                        f"{self.deployment_group or 'GROUP'}). AWS said: {exc}"
                     )
                 else:
                     message = f"cannot report {status} for {self._where()}: {code or type(exc).__name__}: {exc}"

@@ -1,0 +1,145 @@
+"""What the reliability tests share: a Lambda context on the real clock, the twin's AWS, one hook invocation.
+
+Each test runs the real hook handler (`greenlight.handlers.codedeploy.handle`) against real HTTP servers
+on 127.0.0.1 and the twin's AWS (moto in server mode on 127.0.0.1, extended with CodeDeploy's hook
+API and fault injection). What CodeDeploy recorded is read back from the twin.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import traceback
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from greenlight.aws import AwsClients
+from greenlight.twin import aws as twin_aws
+
+HOOK = "AfterAllowTestTraffic"
+PUT_STATUS = "PutLifecycleEventHookExecutionStatus"
+_OWN_EVENT: Any = object()  # invoke() default: the twin's own event for its open hook execution
+
+
+class LambdaContext:
+    """A Lambda context whose remaining time counts down from the real (monotonic) clock."""
+
+    def __init__(self, seconds: float, function_name: str = "CodeDeployHook_greenlight") -> None:
+        self._end = time.monotonic() + seconds
+        self.function_name = function_name
+        self.function_version = "$LATEST"
+        self.memory_limit_in_mb = 256
+        self.invoked_function_arn = f"arn:aws:lambda:us-east-1:123456789012:function:{function_name}"
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = f"/aws/lambda/{function_name}"
+        self.log_stream_name = "2024/01/01/[$LATEST]0123456789abcdef"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(int((self._end - time.monotonic()) * 1000), 0)
+
+
+@dataclass
+class CallLog:
+    """Every HTTP attempt a client made for one operation, with the Lambda time left when it was sent."""
+
+    operation: str
+    context: LambdaContext | None = None
+    sends: list[float] = field(default_factory=list)  # seconds left in the Lambda context at each attempt
+
+    def hook(self, **_: Any) -> None:
+        left = self.context.get_remaining_time_in_millis() / 1000 if self.context else float("nan")
+        self.sends.append(left)
+
+
+class Twin:
+    """The twin's AWS for one test: a seeded blue/green deployment waiting at AfterAllowTestTraffic."""
+
+    def __init__(self, server: Any, **seed: Any) -> None:
+        self.server = server
+        self.world = twin_aws.seed_bluegreen(server.session(), **seed)
+
+    @property
+    def deployment_id(self) -> str:
+        assert self.world.deployment_id
+        return self.world.deployment_id
+
+    @property
+    def execution_id(self) -> str:
+        assert self.world.hook_execution_id
+        return self.world.hook_execution_id
+
+    def event(self) -> dict[str, str]:
+        return {"DeploymentId": self.deployment_id, "LifecycleEventHookExecutionId": self.execution_id}
+
+    def clients(self, context: LambdaContext | None = None) -> tuple[AwsClients, CallLog]:
+        """AWS clients for the handler, and a log of the report calls they send."""
+        aws = AwsClients(session=self.server.session())
+        calls = CallLog(PUT_STATUS, context)
+        aws.client("codedeploy").meta.events.register(f"before-send.codedeploy.{PUT_STATUS}", calls.hook)
+        return aws, calls
+
+    def execution(self) -> Any:
+        return twin_aws.hook_execution(self.execution_id)
+
+
+@dataclass
+class Invocation:
+    """What one hook invocation returned or raised, and the report attempts it sent."""
+
+    outcome: dict[str, Any] | None
+    error: BaseException | None
+    report_sends: list[float]  # Lambda seconds left at each attempt of PutLifecycleEventHookExecutionStatus
+
+
+def write_spec(directory: Path, doc: Mapping[str, Any] | str, name: str = "greenlight.yaml") -> Path:
+    path = directory / name
+    path.write_text(doc if isinstance(doc, str) else yaml.safe_dump(dict(doc), sort_keys=False), encoding="utf-8")
+    return path
+
+
+def http_spec(test_url: str, *, checks: list[dict[str, Any]], target: Mapping[str, Any] | None = None) -> dict:
+    """A spec whose AfterAllowTestTraffic runs `checks` against `test_url`."""
+    return {
+        "version": 1,
+        "target": {"test_url": test_url, "prod_url": test_url, **(target or {})},
+        "hooks": {HOOK: checks},
+    }
+
+
+def invoke(
+    twin: Twin,
+    spec: Path | str | None,
+    *,
+    seconds: float = 120.0,
+    context: LambdaContext | None = None,
+    env: Mapping[str, str] | None = None,
+    event: Any = _OWN_EVENT,
+) -> Invocation:
+    """Run the CodeDeploy hook handler once, as Lambda would, with a real-clock context."""
+    from greenlight.handlers.codedeploy import handle
+
+    context = context or LambdaContext(seconds)
+    aws, calls = twin.clients(context)
+    environment = {"GREENLIGHT_HOOK": HOOK, **({"GREENLIGHT_SPEC": str(spec)} if spec else {}), **(env or {})}
+    try:
+        outcome = handle(twin.event() if event is _OWN_EVENT else event, context, aws=aws, env=environment)
+    except Exception as exc:  # the test asserts on what was raised
+        return Invocation(None, exc, calls.sends)
+    return Invocation(outcome, None, calls.sends)
+
+
+def all_output(records: list[logging.LogRecord], *texts: str) -> str:
+    """Every log record in full (message, extra fields, exception and traceback) plus the given texts."""
+    parts = list(texts)
+    for record in records:
+        parts.append(record.getMessage())
+        parts.append(json.dumps({k: v for k, v in vars(record).items() if k != "exc_info"}, default=str))
+        if record.exc_info and record.exc_info[1] is not None:
+            parts.append("".join(traceback.format_exception(*record.exc_info)))
+    return "\n".join(parts)
