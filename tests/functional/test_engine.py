@@ -328,7 +328,7 @@ def test_engine_deadline_bounds_a_hanging_probe(silent_server: Any) -> None:
     assert m.status is Status.ERROR
     # The probe's own wall-clock timeout and the engine's backstop both end at the deadline: either may report.
     assert m.details.get("error") == "timeout" or "measurement timed out" in m.reason
-    assert check.status is Status.INCONCLUSIVE
+    assert check.status is Status.ERROR  # cut short with nothing passed
     assert not result.succeeded
     assert time.monotonic() - started < 1.0 + SLACK
 

@@ -100,7 +100,10 @@ def test_decide_early_stop_on_failure_limit_before_count() -> None:
 CUT_CASES: list[tuple[str, str, dict[str, Any], Status, str]] = [
     ("no-measurement", "", {"count": 3}, Status.INCONCLUSIVE, "deadline reached after 0 of 3 measurements"),
     ("passing-so-far", "PP", {"count": 5}, Status.INCONCLUSIVE, "deadline reached after 2 of 5 measurements"),
-    ("tolerated-errors", "EE", {"count": 5}, Status.INCONCLUSIVE, "after 2 of 5"),
+    # Nothing passed before the stop: never INCONCLUSIVE, which on_inconclusive: pass would let through.
+    ("tolerated-errors-no-pass", "EE", {"count": 5}, E, "after 2 of 5 measurements, none of which passed"),
+    ("tolerated-failure-no-pass", "F", {"count": 5, "failure_limit": 1}, F, "none of which passed"),
+    ("errors-then-a-pass", "EEP", {"count": 5}, Status.INCONCLUSIVE, "after 3 of 5 measurements"),
     ("already-failed", "FF", {"count": 5, "failure_limit": 1}, F, "2 failed measurement(s)"),
     ("already-errored", "EEE", {"count": 9, "consecutive_error_limit": 2}, E, "3 consecutive errors"),
     ("already-complete", "P", {"count": 1}, P, "1 of 1 passed"),

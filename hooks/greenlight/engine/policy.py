@@ -77,8 +77,12 @@ def cut_short(measured: Sequence[Status] | Tally, policy: Policy, why: str) -> D
     decided = decide(measured, policy)
     if decided.final:
         return decided
-    taken = measured.taken if isinstance(measured, Tally) else len(measured)
-    return Decision(Status.INCONCLUSIVE, f"{why} after {taken} of {policy.count} measurements")
+    t = measured if isinstance(measured, Tally) else Tally.of(measured)
+    if t.taken and not t.passes:
+        # Nothing passed before the stop: never INCONCLUSIVE (which on_inconclusive: pass would let through).
+        status = Status.FAIL if t.fails else Status.ERROR
+        return Decision(status, f"{why} after {t.taken} of {policy.count} measurements, none of which passed")
+    return Decision(Status.INCONCLUSIVE, f"{why} after {t.taken} of {policy.count} measurements")
 
 
 _VERDICT_OF = {

@@ -111,7 +111,7 @@ class _Run:
             if status in (Status.FAIL, Status.ERROR):
                 bad = [m.reason for m in measurements if m.status is status]
                 last = bad[-1] if bad else last_bad
-                if last:
+                if last and last not in reason:
                     reason = f"{reason}; last: {last}"
                 if self.stop_on_failure and not policy.dry_run:
                     self.stop_reason = f"stopped early: check '{check.name}' {status.value}"
@@ -158,7 +158,9 @@ class _Run:
                 next_at = max(next_at, time.time())
                 return paused()
             started = time.time()
-            m = _measure_bounded(check, self.ctx, deadline.bound(policy.timeout + _GRACE))
+            # The backstop waits a little past the measurement's own bound, so a probe that times out
+            # at the deadline reports its own error (URL, kind, hint) rather than a bare overrun.
+            m = _measure_bounded(check, self.ctx, deadline.bound(policy.timeout) + _GRACE)
             measurements.append(m)
             tally = tally.add(m.status)
             if m.status is not Status.PASS:

@@ -21,6 +21,7 @@ from greenlight.handlers.common import (
     InvalidEventError,
     Settings,
     SettingsError,
+    load_spec,
     log_result,
     remaining_seconds,
 )
@@ -114,13 +115,10 @@ def handle(
                 "reason": f"hook {settings.hook} already completed as {earlier} by an earlier invocation",
             }
 
-        from greenlight import spec as specs
         from greenlight.checks.support import requirements
         from greenlight.validation import discovered_target, run_hook
 
-        # An SSM spec is read with the invocation's bounded client (botocore's defaults wait 60 s per read).
-        from_ssm = (settings.spec_location or "").startswith("ssm:")
-        spec = specs.load(settings.spec_location, env=env, ssm_client=aws.client("ssm") if from_ssm else None)
+        spec = load_spec(settings, env, aws)
         reserve = settings.reserve if settings.reserve is not None else spec.report_reserve
         needs = requirements(spec.checks_for(settings.hook))
         auto = {"test": spec.test_url_auto, "prod": spec.prod_url_auto}

@@ -56,6 +56,16 @@ class Settings:
         )
 
 
+def load_spec(settings: Settings, env: Mapping[str, str] | None, aws: Any) -> Any:
+    """The function's spec; one kept in SSM is read with the invocation's bounded client
+    (botocore's defaults wait 60 s per read)."""
+    from greenlight.spec.loader import SSM_PREFIX, load
+
+    from_ssm = (settings.spec_location or "").startswith(SSM_PREFIX)
+    client = aws.client("ssm") if from_ssm and aws is not None else None
+    return load(settings.spec_location, env=env, ssm_client=client)
+
+
 def remaining_seconds(context: Any) -> float:
     """Time left in this Lambda invocation (15 minutes when there is no Lambda context, as in tests)."""
     getter = getattr(context, "get_remaining_time_in_millis", None)

@@ -32,7 +32,14 @@ from greenlight.engine.deadline import Deadline
 from greenlight.engine.model import CheckResult, RunResult, Status, Tally, Verdict
 from greenlight.engine.policy import combine, cut_short
 from greenlight.engine.runner import CheckState
-from greenlight.handlers.common import InvalidEventError, Settings, SettingsError, log_result, remaining_seconds
+from greenlight.handlers.common import (
+    InvalidEventError,
+    Settings,
+    SettingsError,
+    load_spec,
+    log_result,
+    remaining_seconds,
+)
 from greenlight.handlers.ecs_state import (
     STATE_KEY,
     HookState,
@@ -338,11 +345,9 @@ class _Invocation:
 
     def run(self) -> dict[str, Any]:
         ev = self.ev
-        from greenlight import spec as specs
-
         try:
             settings = Settings.from_env(self.env, allowed_hooks=lifecycle.ALL_HOOK_NAMES)
-            spec = specs.load(settings.spec_location, env=self.env)
+            spec = load_spec(settings, self.env, self.aws)
         except Exception as exc:
             if not ev.rollback:
                 raise

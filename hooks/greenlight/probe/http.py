@@ -281,7 +281,7 @@ def _classify(exc: Exception, url: str, registry: _Registry, timeout: float, sec
     if registry.expired or isinstance(exc, requests.Timeout):
         return ProbeError(
             "timeout",
-            f"no complete answer from {host} within {timeout:g}s (wall clock)",
+            f"no complete answer from {host} within {timeout:.3g}s (wall clock)",
             "security groups, network ACLs, the listener port, or a VPC function without a route",
         )
     # Secret header values can appear in library messages (requests quotes a header it rejects): mask
