@@ -7,10 +7,9 @@ each test opens its own hook execution and reads back what the handler reported 
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,31 +21,11 @@ from greenlight.handlers.common import InvalidEventError
 from greenlight.reporting.codedeploy import ReportError
 from greenlight.twin.aws import clear_faults, deny, open_hook_execution, reported_status, seed_bluegreen, session
 from support.aws import drop_parameter_providers
+from support.lambda_context import FakeLambdaContext
 from support.servers import HttpServer, RefusingPort, Reply
 
 HOOK = "AfterAllowTestTraffic"
 REPORT = "codedeploy:PutLifecycleEventHookExecutionStatus"
-
-
-@dataclass
-class FakeLambdaContext:
-    """What Lambda passes as `context`: the fields Powertools reads, and a clock of the time left.
-
-    A stand-in because no Lambda runtime runs here; the handler reads only these attributes.
-    """
-
-    remaining_ms: int = 120_000
-    function_name: str = "CodeDeployHook_greenlight"
-    function_version: str = "$LATEST"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:CodeDeployHook_greenlight"
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    log_group_name: str = "/aws/lambda/CodeDeployHook_greenlight"
-    log_stream_name: str = "2026/01/01/[$LATEST]0123456789abcdef"
-    _started: float = field(default_factory=time.monotonic)
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(int(self.remaining_ms - (time.monotonic() - self._started) * 1000), 0)
 
 
 @dataclass

@@ -13,9 +13,7 @@ import copy
 import json
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -29,6 +27,7 @@ from greenlight.handlers.ecs import handle
 from greenlight.handlers.ecs_state import MAX_STATE_BYTES, STATE_KEY, size_of
 from greenlight.reporting.ecs import FAILED, IN_PROGRESS, SUCCEEDED, validate_response
 from greenlight.spec.schema import Field, Obj, Str
+from support.lambda_context import FakeLambdaContext
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 
@@ -61,18 +60,6 @@ def scripted_kind(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     ScriptedCheck.calls.clear()
     ScriptedCheck.seen_settings.clear()
     yield
-
-
-@dataclass
-class Context:
-    """Stands in for the Lambda context (no Lambda runtime here): only the time left is read."""
-
-    remaining_ms: int
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    _started: float = field(default_factory=time.monotonic)
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(int(self.remaining_ms - (time.monotonic() - self._started) * 1000), 0)
 
 
 @pytest.fixture
@@ -119,7 +106,7 @@ def _until_final(
     answers = []
     event = copy.deepcopy(event)
     for _ in range(limit):
-        out = handle(event, Context(remaining_ms), aws=aws, env=env)
+        out = handle(event, FakeLambdaContext(remaining_ms), aws=aws, env=env)
         validate_response(out)
         answers.append(out)
         if out["hookStatus"] != IN_PROGRESS:
@@ -145,7 +132,7 @@ def test_ecs_handler_split_run_equals_uninterrupted_run(
     policy = {"failure_limit": failure_limit, "consecutive_error_limit": 2, "interval": 0.05}
     env = spec_env([_check("home", pattern, count, **policy)])
     # WHEN it runs once with a big budget, then again split over invocations with a budget of a few measurements
-    whole = handle(_event(), Context(60_000), aws=aws, env=env)
+    whole = handle(_event(), FakeLambdaContext(60_000), aws=aws, env=env)
     ScriptedCheck.calls.clear()
     split, answers = _until_final(_event(), env, aws, remaining_ms=2_500)
     # THEN both reach the same verdict with the same tally, the split one over several IN_PROGRESS rounds
@@ -163,11 +150,11 @@ def test_ecs_handler_resume_keeps_started_at_and_counts_rounds(
 ) -> None:
     # GIVEN a validation that needs several invocations
     env = spec_env([_check("home", "P", 40)])
-    first = handle(_event(), Context(2_500), aws=aws, env=env)
+    first = handle(_event(), FakeLambdaContext(2_500), aws=aws, env=env)
     # WHEN the next invocation resumes it
     event = _event()
     event["hookDetails"] = first["hookDetails"]
-    second = handle(event, Context(2_500), aws=aws, env=env)
+    second = handle(event, FakeLambdaContext(2_500), aws=aws, env=env)
     # THEN it continues the same tally from where it stopped, with the first invocation's start time
     one, two = _state(first), _state(second)
     assert first["hookStatus"] == IN_PROGRESS
@@ -180,13 +167,13 @@ def test_ecs_handler_resume_keeps_started_at_and_counts_rounds(
 def test_ecs_handler_max_duration_ends_inconclusive(spec_env: Callable[..., dict[str, str]], aws: AwsClients) -> None:
     # GIVEN a validation in progress, with max_duration 60s
     env = spec_env([_check("home", "P", 50)], max_duration=60)
-    first = handle(_event(), Context(2_500), aws=aws, env=env)
+    first = handle(_event(), FakeLambdaContext(2_500), aws=aws, env=env)
     assert first["hookStatus"] == IN_PROGRESS
     measured = ScriptedCheck.calls["home"]
     # WHEN ECS calls again 61 seconds after the validation started
     event = _event()
     event["hookDetails"] = first["hookDetails"]
-    out = handle(event, Context(60_000), aws=aws, env=env, clock=lambda: time.time() + 61)
+    out = handle(event, FakeLambdaContext(60_000), aws=aws, env=env, clock=lambda: time.time() + 61)
     # THEN it ends INCONCLUSIVE (FAILED: on_inconclusive defaults to fail), without measuring again
     assert out["hookStatus"] == FAILED
     state = _state(out)
@@ -200,11 +187,11 @@ def test_ecs_handler_max_duration_with_on_inconclusive_pass(
 ) -> None:
     # GIVEN the same, with on_inconclusive: pass
     env = spec_env([_check("home", "P", 50)], max_duration=60, on_inconclusive="pass")
-    first = handle(_event(), Context(2_500), aws=aws, env=env)
+    first = handle(_event(), FakeLambdaContext(2_500), aws=aws, env=env)
     event = _event()
     event["hookDetails"] = first["hookDetails"]
     # WHEN max_duration has passed
-    out = handle(event, Context(60_000), aws=aws, env=env, clock=lambda: time.time() + 61)
+    out = handle(event, FakeLambdaContext(60_000), aws=aws, env=env, clock=lambda: time.time() + 61)
     # THEN the deployment may go on, and the reason says so
     assert out["hookStatus"] == SUCCEEDED
     assert _state(out)["verdict"] == "INCONCLUSIVE" and "on_inconclusive: pass" in _state(out)["reason"]
@@ -215,12 +202,12 @@ def test_ecs_handler_max_duration_reached_within_an_invocation(
 ) -> None:
     # GIVEN a validation in progress (max_duration 60s)
     env = spec_env([_check("home", "P", 1000)], max_duration=60)
-    first = handle(_event(), Context(2_500), aws=aws, env=env)
+    first = handle(_event(), FakeLambdaContext(2_500), aws=aws, env=env)
     event = _event()
     event["hookDetails"] = first["hookDetails"]
     # WHEN it resumes 59s after it started, with a big budget
     started, now = _state(first)["started_at"], time.time()
-    out = handle(event, Context(60_000), aws=aws, env=env, clock=lambda: started + 59 + (time.time() - now))
+    out = handle(event, FakeLambdaContext(60_000), aws=aws, env=env, clock=lambda: started + 59 + (time.time() - now))
     # THEN the deadline cuts it short in this invocation: INCONCLUSIVE, naming max_duration
     assert out["hookStatus"] == FAILED
     assert _state(out)["verdict"] == "INCONCLUSIVE" and "max_duration 60s reached" in _state(out)["reason"]
@@ -247,13 +234,13 @@ def test_ecs_handler_stale_state_of_another_stage_is_ignored(
     doc = yaml.safe_load(Path(spec_path).read_text())
     doc["hooks"]["PRODUCTION_TRAFFIC_SHIFT"] = [_check("home", "P", 40)]
     Path(spec_path).write_text(yaml.safe_dump(doc))
-    other = handle(_event("PRODUCTION_TRAFFIC_SHIFT"), Context(2_500), aws=aws, env=env)
+    other = handle(_event("PRODUCTION_TRAFFIC_SHIFT"), FakeLambdaContext(2_500), aws=aws, env=env)
     assert other["hookStatus"] == IN_PROGRESS
     before = ScriptedCheck.calls["home"]
     # WHEN POST_TEST_TRAFFIC_SHIFT is invoked with that progress in its hookDetails
     event = _event("POST_TEST_TRAFFIC_SHIFT")
     event["hookDetails"] = other["hookDetails"]
-    out = handle(event, Context(2_500), aws=aws, env=env)
+    out = handle(event, FakeLambdaContext(2_500), aws=aws, env=env)
     # THEN it starts afresh: round 1, a tally of only its own measurements
     state = _state(out)
     assert state["stage"] == "POST_TEST_TRAFFIC_SHIFT" and state["round"] == 1
@@ -265,7 +252,7 @@ def test_ecs_handler_new_traffic_step_starts_afresh(spec_env: Callable[..., dict
     # GIVEN progress of PRODUCTION_TRAFFIC_SHIFT at one LINEAR step (target at 100% before the change below)
     env = spec_env([_check("home", "P", 40)], stage="PRODUCTION_TRAFFIC_SHIFT")
     step1 = _event("PRODUCTION_TRAFFIC_SHIFT")
-    out1 = handle(step1, Context(2_500), aws=aws, env=env)
+    out1 = handle(step1, FakeLambdaContext(2_500), aws=aws, env=env)
     assert out1["hookStatus"] == IN_PROGRESS
     # WHEN the next step's invocation (same execution, other weights) carries it
     step2 = copy.deepcopy(step1)
@@ -274,7 +261,7 @@ def test_ecs_handler_new_traffic_step_starts_afresh(spec_env: Callable[..., dict
     for arn in weights:
         weights[arn] = 60 if arn == target else 40
     step2["hookDetails"] = out1["hookDetails"]
-    out2 = handle(step2, Context(2_500), aws=aws, env=env)
+    out2 = handle(step2, FakeLambdaContext(2_500), aws=aws, env=env)
     # THEN that step is validated from scratch, and the checks saw its weights
     assert _state(out2)["round"] == 1 and _state(out2)["w"] == [100.0, 60.0]
     assert ScriptedCheck.seen_settings[-1]["traffic_weights"]["target_weight"] == 60.0
@@ -286,13 +273,13 @@ def test_ecs_handler_repeated_final_answer_is_not_flipped(
 ) -> None:
     # GIVEN a validation that ended FAILED
     env = spec_env([_check("home", "F", 3)])
-    first = handle(_event(), Context(60_000), aws=aws, env=env)
+    first = handle(_event(), FakeLambdaContext(60_000), aws=aws, env=env)
     assert first["hookStatus"] == FAILED
     # WHEN the same invocation arrives again with that answer merged in (and green would now pass)
     env = spec_env([_check("home", "P", 3)])
     event = _event()
     event["hookDetails"] = first["hookDetails"]
-    again = handle(event, Context(60_000), aws=aws, env=env)
+    again = handle(event, FakeLambdaContext(60_000), aws=aws, env=env)
     # THEN the same answer comes back and nothing is measured again
     assert again["hookStatus"] == FAILED and _state(again)["reason"] == _state(first)["reason"]
     assert ScriptedCheck.calls["home"] == 1
@@ -304,7 +291,7 @@ def test_ecs_handler_too_many_checks_fail_before_probing(
     # GIVEN a stage with more checks than hookDetails can carry
     env = spec_env([_check(f"check-with-a-long-descriptive-name-{i:04d}", "P", 100) for i in range(250)])
     # WHEN it is invoked
-    out = handle(_event(), Context(60_000), aws=aws, env=env)
+    out = handle(_event(), FakeLambdaContext(60_000), aws=aws, env=env)
     # THEN it fails at once with a reason naming the bound, before any measurement
     assert out["hookStatus"] == FAILED
     assert "StateTooLargeError" in _state(out)["reason"] and str(MAX_STATE_BYTES) in _state(out)["reason"]
@@ -317,7 +304,7 @@ def test_ecs_handler_many_checks_progress_stays_within_bound(
     # GIVEN 60 checks that fail often (long last-bad reasons) and need many measurements
     env = spec_env([_check(f"check-{i:03d}", "PF", 40, failure_limit=40) for i in range(60)])
     # WHEN one short invocation runs them
-    out = handle(_event(), Context(2_500), aws=aws, env=env)
+    out = handle(_event(), FakeLambdaContext(2_500), aws=aws, env=env)
     # THEN the progress of all 60 fits the bound
     assert out["hookStatus"] == IN_PROGRESS
     assert len(_state(out)["checks"]) == 60
@@ -330,12 +317,12 @@ def test_ecs_handler_corrupted_state_fails_with_reason(
 ) -> None:
     # GIVEN an invocation whose hookDetails.greenlight was tampered with
     env = spec_env([_check("home", "P", 40)])
-    first = handle(_event(), Context(2_500), aws=aws, env=env)
+    first = handle(_event(), FakeLambdaContext(2_500), aws=aws, env=env)
     event = _event()
     event["hookDetails"] = copy.deepcopy(first["hookDetails"])
     event["hookDetails"][STATE_KEY]["checks"]["home"]["t"] = [3, 3, 0, 0, 3]
     # WHEN it is invoked
-    out = handle(event, Context(2_500), aws=aws, env=env)
+    out = handle(event, FakeLambdaContext(2_500), aws=aws, env=env)
     # THEN FAILED, naming the field; nothing more is measured
     assert out["hookStatus"] == FAILED
     assert "hookDetails.greenlight.checks.home.t" in _state(out)["reason"]
@@ -347,7 +334,7 @@ def test_ecs_handler_budget_too_small_for_one_measurement(
     # GIVEN a check whose measurement may take 5s, and a function with 3s left
     env = spec_env([{**_check("home", "P", 3), "timeout": 5}])
     # WHEN it is invoked
-    out = handle(_event(), Context(3_000), aws=aws, env=env)
+    out = handle(_event(), FakeLambdaContext(3_000), aws=aws, env=env)
     # THEN FAILED at once, saying which timeout to raise, instead of IN_PROGRESS forever
     assert out["hookStatus"] == FAILED
     assert "raise the function's timeout to at least" in _state(out)["reason"]
@@ -360,7 +347,7 @@ def test_ecs_handler_callback_delay_is_time_to_next_measurement(
     # GIVEN a check measured every 20s, and a function with a few seconds per invocation
     env = spec_env([{**_check("home", "P", 3), "interval": 20}])
     # WHEN it is invoked
-    out = handle(_event(), Context(2_000), aws=aws, env=env)
+    out = handle(_event(), FakeLambdaContext(2_000), aws=aws, env=env)
     # THEN one measurement is taken and ECS is asked to call back when the next one is due
     assert out["hookStatus"] == IN_PROGRESS
     assert ScriptedCheck.calls["home"] == 1
@@ -374,7 +361,7 @@ def test_ecs_handler_rollback_passes_without_measuring(
     env = spec_env([_check("home", "F", 3)], stage="PRODUCTION_TRAFFIC_SHIFT")
     event = json.loads((EVENTS / "ecs-rollback-PRODUCTION_TRAFFIC_SHIFT.json").read_text())
     # WHEN it is invoked
-    out = handle(event, Context(60_000), aws=aws, env=env)
+    out = handle(event, FakeLambdaContext(60_000), aws=aws, env=env)
     # THEN the rollback goes on: SUCCEEDED, SKIPPED, nothing measured
     assert out["hookStatus"] == SUCCEEDED
     assert _state(out)["verdict"] == "SKIPPED" and "on_rollback is pass" in _state(out)["reason"]
@@ -386,7 +373,7 @@ def test_ecs_handler_rollback_runs_when_asked(spec_env: Callable[..., dict[str, 
     env = spec_env([_check("home", "P", 2)], stage="PRODUCTION_TRAFFIC_SHIFT", on_rollback="run")
     event = json.loads((EVENTS / "ecs-rollback-PRODUCTION_TRAFFIC_SHIFT.json").read_text())
     # WHEN it is invoked
-    out = handle(event, Context(60_000), aws=aws, env=env)
+    out = handle(event, FakeLambdaContext(60_000), aws=aws, env=env)
     # THEN the checks run and see that it is a rollback
     assert out["hookStatus"] == SUCCEEDED and _state(out)["verdict"] == "PASSED"
     assert ScriptedCheck.calls["home"] == 2
@@ -400,7 +387,7 @@ def test_ecs_handler_first_deployment_from_event(spec_env: Callable[..., dict[st
         ScriptedCheck.calls.clear()
         env = spec_env([_check("home", "F", 1)], stage="POST_SCALE_UP", **setting)
         # WHEN it is invoked with on_first_deployment pass (default), then run
-        out = handle(event, Context(60_000), aws=aws, env=env)
+        out = handle(event, FakeLambdaContext(60_000), aws=aws, env=env)
         # THEN pass skips the checks, run runs them
         assert out["hookStatus"] == status
         assert ScriptedCheck.calls.get("home", 0) == calls
@@ -411,8 +398,8 @@ def test_ecs_handler_rollback_not_blocked_by_unreadable_spec(tmp_path: Path, aws
     env = {"GREENLIGHT_SPEC": str(tmp_path / "missing.yaml")}
     rollback = json.loads((EVENTS / "ecs-rollback-PRODUCTION_TRAFFIC_SHIFT.json").read_text())
     # WHEN it is invoked for a rollback re-run, and for a forward stage
-    during_rollback = handle(rollback, Context(60_000), aws=aws, env=env)
-    forward = handle(_event(), Context(60_000), aws=aws, env=env)
+    during_rollback = handle(rollback, FakeLambdaContext(60_000), aws=aws, env=env)
+    forward = handle(_event(), FakeLambdaContext(60_000), aws=aws, env=env)
     # THEN the rollback goes on (on_rollback defaults to pass), the forward stage fails naming the file
     assert during_rollback["hookStatus"] == SUCCEEDED and _state(during_rollback)["verdict"] == "SKIPPED"
     assert forward["hookStatus"] == FAILED

@@ -12,10 +12,8 @@ from __future__ import annotations
 import collections
 import copy
 import threading
-import time
-import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,28 +22,8 @@ import yaml
 
 from greenlight.aws import AwsClients
 from greenlight.twin import aws as twin
+from support.lambda_context import FakeLambdaContext
 from support.servers import HttpServer, Recorded, Reply, Responder
-
-
-@dataclass
-class FakeLambdaContext:
-    """What Lambda passes as `context`: the fields Powertools reads, and a clock of the time left.
-
-    A stand-in because no Lambda runtime runs here; the handler reads only these attributes.
-    """
-
-    remaining_ms: int = 120_000
-    function_name: str = "greenlight-ecs-hook"
-    function_version: str = "$LATEST"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:greenlight-ecs-hook"
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    log_group_name: str = "/aws/lambda/greenlight-ecs-hook"
-    log_stream_name: str = "2026/01/01/[$LATEST]0123456789abcdef"
-    _started: float = field(default_factory=time.monotonic)
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(int(self.remaining_ms - (time.monotonic() - self._started) * 1000), 0)
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""What the reliability tests share: a Lambda context on the real clock, the twin's AWS, one hook invocation.
+"""What the reliability tests share: the twin's AWS, one hook invocation.
 
 Each test runs the real hook handler (`greenlight.handlers.codedeploy.handle`) against real HTTP servers
 on 127.0.0.1 and the twin's AWS (moto in server mode on 127.0.0.1, extended with CodeDeploy's hook
@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 import traceback
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,27 +19,11 @@ import yaml
 
 from greenlight.aws import AwsClients
 from greenlight.twin import aws as twin_aws
+from support.lambda_context import FakeLambdaContext, context_for
 
 HOOK = "AfterAllowTestTraffic"
 PUT_STATUS = "PutLifecycleEventHookExecutionStatus"
 _OWN_EVENT: Any = object()  # invoke() default: the twin's own event for its open hook execution
-
-
-class LambdaContext:
-    """A Lambda context whose remaining time counts down from the real (monotonic) clock."""
-
-    def __init__(self, seconds: float, function_name: str = "CodeDeployHook_greenlight") -> None:
-        self._end = time.monotonic() + seconds
-        self.function_name = function_name
-        self.function_version = "$LATEST"
-        self.memory_limit_in_mb = 256
-        self.invoked_function_arn = f"arn:aws:lambda:us-east-1:123456789012:function:{function_name}"
-        self.aws_request_id = str(uuid.uuid4())
-        self.log_group_name = f"/aws/lambda/{function_name}"
-        self.log_stream_name = "2024/01/01/[$LATEST]0123456789abcdef"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(int((self._end - time.monotonic()) * 1000), 0)
 
 
 @dataclass
@@ -49,7 +31,7 @@ class CallLog:
     """Every HTTP attempt a client made for one operation, with the Lambda time left when it was sent."""
 
     operation: str
-    context: LambdaContext | None = None
+    context: FakeLambdaContext | None = None
     sends: list[float] = field(default_factory=list)  # seconds left in the Lambda context at each attempt
 
     def hook(self, **_: Any) -> None:
@@ -77,7 +59,7 @@ class Twin:
     def event(self) -> dict[str, str]:
         return {"DeploymentId": self.deployment_id, "LifecycleEventHookExecutionId": self.execution_id}
 
-    def clients(self, context: LambdaContext | None = None) -> tuple[AwsClients, CallLog]:
+    def clients(self, context: FakeLambdaContext | None = None) -> tuple[AwsClients, CallLog]:
         """AWS clients for the handler, and a log of the report calls they send."""
         aws = AwsClients(session=self.server.session())
         calls = CallLog(PUT_STATUS, context)
@@ -117,14 +99,14 @@ def invoke(
     spec: Path | str | None,
     *,
     seconds: float = 120.0,
-    context: LambdaContext | None = None,
+    context: FakeLambdaContext | None = None,
     env: Mapping[str, str] | None = None,
     event: Any = _OWN_EVENT,
 ) -> Invocation:
     """Run the CodeDeploy hook handler once, as Lambda would, with a real-clock context."""
     from greenlight.handlers.codedeploy import handle
 
-    context = context or LambdaContext(seconds)
+    context = context or context_for(seconds)
     aws, calls = twin.clients(context)
     environment = {"GREENLIGHT_HOOK": HOOK, **({"GREENLIGHT_SPEC": str(spec)} if spec else {}), **(env or {})}
     try:

@@ -13,7 +13,7 @@ import threading
 from typing import Any
 
 import pytest
-from hook_harness import HOOK, PUT_STATUS, LambdaContext, Twin, http_spec, invoke, write_spec
+from hook_harness import HOOK, PUT_STATUS, Twin, http_spec, invoke, write_spec
 
 from greenlight.checks import KINDS, Check, CheckContext
 from greenlight.engine.model import Measurement, Status
@@ -21,6 +21,7 @@ from greenlight.handlers.common import InvalidEventError
 from greenlight.reporting.codedeploy import ReportError
 from greenlight.spec.schema import Field, Obj, Str
 from greenlight.twin import aws as twin_aws
+from support.lambda_context import context_for
 from support.servers import HttpServer, RefusingPort, Reply, SilentServer, sequence
 
 OK = Reply(json={"status": "ok"})
@@ -326,7 +327,7 @@ def test_hook_lambda_entry_point_rejects_a_console_test_event(
             monkeypatch.setenv(key, value)
         # WHEN it is invoked
         with pytest.raises(InvalidEventError, match="DeploymentId is missing"):
-            handler({"key1": "value1", "key2": "value2"}, LambdaContext(60))
+            handler({"key1": "value1", "key2": "value2"}, context_for(60))
     # THEN nothing was probed or reported
     assert green.requests == []
     assert twin.execution().reports == ()
@@ -438,7 +439,7 @@ def test_hook_spec_from_a_missing_ssm_parameter_reports_failed_through_the_bound
     caplog.set_level(logging.INFO)
     for key, value in twin.server.client_env().items():
         monkeypatch.setenv(key, value)
-    aws, _ = twin.clients(LambdaContext(120))
+    aws, _ = twin.clients(context_for(120))
     counted: list[str] = []
     aws.client("ssm").meta.events.register("before-send.ssm.GetParameter", lambda **_: counted.append("GetParameter"))
     # WHEN the hook runs
@@ -455,7 +456,7 @@ def test_hook_spec_from_a_missing_ssm_parameter_reports_failed_through_the_bound
 def handle_with(twin: Twin, aws: Any, env: dict[str, str]) -> dict[str, Any]:
     from greenlight.handlers.codedeploy import handle
 
-    return handle(twin.event(), LambdaContext(120), aws=aws, env=env)
+    return handle(twin.event(), context_for(120), aws=aws, env=env)
 
 
 # --- 11 -----------------------------------------------------------------------------------------------

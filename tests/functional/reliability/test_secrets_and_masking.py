@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from aws_lambda_powertools import Metrics
-from hook_harness import HOOK, LambdaContext, Twin, all_output, http_spec, invoke, write_spec
+from hook_harness import HOOK, Twin, all_output, http_spec, invoke, write_spec
 
 from greenlight import secrets
 from greenlight import spec as specs
@@ -25,6 +25,7 @@ from greenlight.engine.deadline import Deadline
 from greenlight.handlers.codedeploy import handle
 from greenlight.twin import aws as twin_aws
 from greenlight.validation import run_hook
+from support.lambda_context import context_for
 from support.servers import HttpServer, Recorded, RefusingPort, Reply
 
 SECRET = "gl-S3cr3t-7Q9zXk-2f4a"  # in Secrets Manager, as the JSON key "token"
@@ -88,7 +89,7 @@ def test_secret_headers_are_fetched_at_run_time_and_appear_in_no_output(
         aws, _ = twin.clients()
         outcome = handle(
             twin.event(),
-            LambdaContext(120),
+            context_for(120),
             aws=aws,
             env={"GREENLIGHT_HOOK": HOOK, "GREENLIGHT_SPEC": str(spec_path)},
             metrics_sink=metrics,
@@ -283,13 +284,13 @@ def test_incoming_event_is_not_logged_by_default(
         monkeypatch.delenv("GREENLIGHT_LOG_EVENT", raising=False)
         monkeypatch.delenv("POWERTOOLS_LOGGER_LOG_EVENT", raising=False)
         # WHEN it handles the event with the default settings
-        outcome = handler({**twin.event(), "Marker": marker}, LambdaContext(120))
+        outcome = handler({**twin.event(), "Marker": marker}, context_for(120))
         quiet = capfd.readouterr()
         quiet_logs = all_output(caplog.records, quiet.out, quiet.err)
         # ... and once more (a repeat of the same execution) with GREENLIGHT_LOG_EVENT=true, the opt-in
         caplog.clear()
         monkeypatch.setenv("GREENLIGHT_LOG_EVENT", "true")
-        handler({**twin.event(), "Marker": marker}, LambdaContext(120))
+        handler({**twin.event(), "Marker": marker}, context_for(120))
         loud = capfd.readouterr()
     # THEN by default the event appears nowhere; only the opt-in logs it
     assert outcome["status"] == "Succeeded"
