@@ -14,6 +14,7 @@ COMMANDS = (
     "greenlight.cli.check",
     "greenlight.cli.validate",
     "greenlight.cli.appspec",
+    "greenlight.cli.twin",
 )
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2

@@ -20,6 +20,7 @@ from greenlight.twin.aws.codedeploy import (
     ECS_LIFECYCLE_EVENTS,
     EcsTaskSet,
     HookExecution,
+    forget_deployment,
     hook_execution,
     hook_executions,
     open_hook_execution,
@@ -27,6 +28,7 @@ from greenlight.twin.aws.codedeploy import (
     set_deployment_status,
     set_ecs_target,
     set_lifecycle_event,
+    stop_requested,
     update_ecs_task_set,
 )
 from greenlight.twin.aws.ecs import (
@@ -62,6 +64,7 @@ __all__ = [
     "client_env",
     "delay",
     "deny",
+    "forget_deployment",
     "hook_execution",
     "hook_executions",
     "install",
@@ -81,6 +84,7 @@ __all__ = [
     "set_task_set_state",
     "start",
     "start_service_deployment",
+    "stop_requested",
     "throttle",
     "update_ecs_task_set",
     "update_service_deployment",

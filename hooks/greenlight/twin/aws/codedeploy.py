@@ -1,14 +1,16 @@
 """CodeDeploy in the twin: ECS deployment targets, lifecycle hook executions, and backdoors to drive them.
 
-moto 5 has no GetDeploymentTarget, ListDeploymentTargets, BatchGetDeploymentTargets or
-PutLifecycleEventHookExecutionStatus, gives deployments UUIDs instead of `d-XXXXXXXXX` ids, defaults
+moto 5 has no GetDeploymentTarget, ListDeploymentTargets, BatchGetDeploymentTargets,
+PutLifecycleEventHookExecutionStatus or StopDeployment, gives deployments UUIDs instead of `d-XXXXXXXXX` ids, defaults
 ECS deployment groups to a server deployment config and drops a group's alarm configuration.
 `install()` adds or fixes these by monkeypatching moto's CodeDeploy backend and response classes.
 
 What a real deployment learns from ECS (its task sets, their counts and weights) and when CodeDeploy
 invokes a hook are not something moto can know, so tests and the twin set them with the backdoor
 functions here: `set_ecs_target`, `update_ecs_task_set`, `set_lifecycle_event`, `open_hook_execution`,
-`set_deployment_status`; and read what a hook reported with `hook_execution` / `hook_executions`.
+`set_deployment_status`; read what a hook reported with `hook_execution` / `hook_executions`, and
+whether someone called StopDeployment with `stop_requested` (the twin's player stops and rolls back).
+`forget_deployment` removes a deployment (CodeDeploy has no API for it), for worlds seeded at rest.
 The state lives on moto's backend objects, so moto's reset clears it too.
 """
 
@@ -188,6 +190,7 @@ class _State:
     targets: dict[str, _EcsTarget] = field(default_factory=dict)
     hooks: dict[str, _Hook] = field(default_factory=dict)
     errors: dict[str, dict[str, str]] = field(default_factory=dict)
+    stops: dict[str, bool] = field(default_factory=dict)  # deployment id -> autoRollbackEnabled asked
 
 
 def _state(backend: Any) -> _State:
@@ -375,6 +378,30 @@ def set_deployment_status(
             errors.pop(deployment_id, None)
 
 
+def stop_requested(deployment_id: str) -> bool | None:
+    """None unless StopDeployment was called for the deployment; then whether a rollback was asked for."""
+    backend, _ = _locate(deployment_id)
+    with _lock:
+        return _state(backend).stops.get(deployment_id)
+
+
+def forget_deployment(deployment_id: str) -> bool:
+    """Remove a deployment and everything the twin kept for it; True if it existed."""
+    try:
+        backend, _ = _locate(deployment_id)
+    except UnknownResourceError:
+        return False
+    with _lock:
+        backend.deployments.pop(deployment_id, None)
+        state = _state(backend)
+        state.targets.pop(deployment_id, None)
+        state.errors.pop(deployment_id, None)
+        state.stops.pop(deployment_id, None)
+        for execution_id in [k for k, hook in state.hooks.items() if hook.deployment_id == deployment_id]:
+            del state.hooks[execution_id]
+    return True
+
+
 def deployment_group_arn(
     *,
     region: str,
@@ -452,6 +479,10 @@ class InvalidLifecycleEventHookExecutionStatusException(_Error):
 
 class LifecycleEventAlreadyCompletedException(_Error):
     code = "LifecycleEventAlreadyCompletedException"
+
+
+class DeploymentAlreadyCompletedException(_Error):
+    code = "DeploymentAlreadyCompletedException"
 
 
 # --- API operations added to moto's CodeDeployResponse ------------------------------------------------
@@ -545,6 +576,22 @@ def _put_lifecycle_event_hook_execution_status(self: Any) -> ActionResult:
     return ActionResult({"lifecycleEventHookExecutionId": execution_id})
 
 
+def _stop_deployment(self: Any) -> ActionResult:
+    deployment = _deployment(self)
+    if deployment.status in _TERMINAL:
+        raise DeploymentAlreadyCompletedException(
+            f"The deployment {deployment.deployment_id} has already completed with status {deployment.status}."
+        )
+    auto_rollback = self._get_param("autoRollbackEnabled")
+    with _lock:
+        _state(self.codedeploy_backend).stops[deployment.deployment_id] = (
+            True if auto_rollback is None else bool(auto_rollback)
+        )
+    return ActionResult(
+        {"status": "Pending", "statusMessage": f"Stop of deployment {deployment.deployment_id} requested"}
+    )
+
+
 # --- fixes to what moto answers for deployments and groups --------------------------------------------
 
 
@@ -634,6 +681,7 @@ def install() -> None:
     response_cls.put_lifecycle_event_hook_execution_status = (  # type: ignore[attr-defined]
         _put_lifecycle_event_hook_execution_status
     )
+    response_cls.stop_deployment = _stop_deployment  # type: ignore[attr-defined]
     # moto monkeypatch: the module-level serialisers get_deployment / get_deployment_group call.
     cd_responses._deployment_info = _wrap_deployment_info(cd_responses._deployment_info)
     cd_responses._deployment_group_info = _wrap_group_info(cd_responses._deployment_group_info)

@@ -5,7 +5,10 @@ DescribeTargetHealth answers, in this order: a state set with `set_target_health
 provider given to `set_target_health_provider` says (so a live load balancer can feed real health),
 else moto's own answer. `set_load_balancer_dns_name` lets the twin point a load balancer's DNSName at
 127.0.0.1. moto also lists a load balancer twice in a target group's LoadBalancerArns when a listener
-and a rule both forward to the group; the patch keeps that list unique.
+and a rule both forward to the group; the patch keeps that list unique. And moto keeps a group's
+targets by Id alone, so two IP targets on one address with different ports (two tasks on 127.0.0.1)
+overwrote each other; as on AWS, they are now two targets: RegisterTargets, DeregisterTargets and
+DescribeTargetHealth work per (Id, Port).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from moto.elbv2 import models as elbv2_models
+from moto.elbv2.exceptions import InvalidTargetError
 
 from greenlight.twin.aws._util import UnknownResourceError, arn_parts, backends, choice, enum
 
@@ -169,10 +173,97 @@ def _wrap_target_group_init(original: Any) -> Any:
     return __init__
 
 
+# --- targets by (Id, Port) ---------------------------------------------------------------------------
+
+
+def _table(group: Any) -> dict[tuple[str, int], dict[str, Any]]:
+    # Kept on moto's target group object, like the overrides; moto's own `targets` (by Id) stays in step.
+    with _lock:
+        table: dict[tuple[str, int], dict[str, Any]] | None = group.__dict__.get("_greenlight_targets")
+        if table is None:
+            table = {(str(t["Id"]), int(t["Port"])): dict(t) for t in group.targets.values()}
+            group.__dict__["_greenlight_targets"] = table
+        return table
+
+
+def _key(group: Any, target: dict[str, Any]) -> tuple[str, int]:
+    return str(target["Id"]), int(target.get("Port") or group.port)
+
+
+def _wrap_register(original: Any) -> Any:
+    def register(self: Any, targets: list[dict[str, Any]]) -> None:
+        original(self, targets)
+        with _lock:
+            table = _table(self)
+            for target in targets:
+                key = _key(self, target)
+                table[key] = {"Id": key[0], "Port": key[1]}
+
+    register.__wrapped__ = original  # type: ignore[attr-defined]
+    return register
+
+
+def _wrap_deregister(original: Any) -> Any:
+    def deregister(self: Any, targets: list[dict[str, Any]]) -> None:
+        with _lock:
+            table = _table(self)
+            keys = [_key(self, t) for t in targets]
+            if any(key not in table for key in keys):
+                raise InvalidTargetError()
+            for key in keys:
+                self.deregistered_targets[key[0]] = table.pop(key)
+            # moto's table (by Id) keeps one entry per address that still has a target.
+            self.targets.clear()
+            for (target_id, _port), target in table.items():
+                self.targets[target_id] = dict(target)
+
+    deregister.__wrapped__ = original  # type: ignore[attr-defined]
+    return deregister
+
+
+def _wrap_health_base(original: Any) -> Any:
+    def health_for(self: Any, target: dict[str, Any], ec2_backend: Any) -> Any:
+        key = _key(self, target)
+        table = _table(self)
+        if key in table:
+            return elbv2_models.FakeHealthStatus(key[0], str(key[1]), self.health_check_port, "healthy")
+        if key[0] in self.targets:  # the address is registered, on another port only
+            return elbv2_models.FakeHealthStatus(
+                key[0], str(key[1]), self.health_check_port, "unused", "Target.NotRegistered",
+                DEFAULT_DESCRIPTIONS["Target.NotRegistered"],
+            )  # fmt: skip
+        return original(self, target, ec2_backend)
+
+    health_for.__wrapped__ = original  # type: ignore[attr-defined]
+    return health_for
+
+
+def _wrap_describe_target_health(original: Any) -> Any:
+    def describe_target_health(self: Any, target_group_arn: str, targets: list[dict[str, Any]]) -> Any:
+        group = self.target_groups.get(target_group_arn)
+        if group is not None and not targets:
+            with _lock:
+                targets = [dict(t) for t in _table(group).values()]
+            if not targets:
+                return []
+        return original(self, target_group_arn, targets)
+
+    describe_target_health.__wrapped__ = original  # type: ignore[attr-defined]
+    return describe_target_health
+
+
 def install() -> None:
     """Monkeypatch moto's ELBv2 target group (called once by greenlight.twin.aws.server.install)."""
     group_cls = elbv2_models.FakeTargetGroup
-    # moto monkeypatch: DescribeTargetHealth builds its answer from FakeTargetGroup.health_for.
-    group_cls.health_for = _wrap_health_for(group_cls.health_for)  # type: ignore[method-assign]
+    # moto monkeypatch: targets by (Id, Port), as AWS keeps them.
+    group_cls.register = _wrap_register(group_cls.register)  # type: ignore[method-assign]
+    group_cls.deregister = _wrap_deregister(group_cls.deregister)  # type: ignore[method-assign]
+    backend_cls = elbv2_models.ELBv2Backend
+    backend_cls.describe_target_health = _wrap_describe_target_health(  # type: ignore[method-assign]
+        backend_cls.describe_target_health
+    )
+    # moto monkeypatch: DescribeTargetHealth builds its answer from FakeTargetGroup.health_for: per (Id, Port),
+    # then the states set here and the provider.
+    group_cls.health_for = _wrap_health_for(_wrap_health_base(group_cls.health_for))  # type: ignore[method-assign]
     # moto monkeypatch: keep LoadBalancerArns free of duplicates.
     group_cls.__init__ = _wrap_target_group_init(group_cls.__init__)  # type: ignore[method-assign]

@@ -1,0 +1,86 @@
+"""Fixtures of the end-to-end tests: one local twin per controller, shared by a module's tests.
+
+A twin runs, on 127.0.0.1: moto (in this process), the twin load balancer (in this process), blue's
+and each deployment's green tasks of the sample service (app/server.py processes), and the hook
+functions of template.yaml in the Lambda Runtime Interface Emulator (one emulator process per
+function, plus its Python runtime). Every deployment's story is printed, so a failing test shows it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from greenlight.twin import aws as twin_aws
+from greenlight.twin.controller import Twin, TwinConfig
+from greenlight.twin.lambdas import RieNotFoundError, find_rie, repo_root
+from greenlight.twin.progress import ConsoleProgress
+from greenlight.twin.services import child_processes
+
+SPECS = repo_root() / "examples" / "twin"
+# Short everything: the load balancer checks health twice a second and publishes metrics every second.
+E2E_TWIN = {
+    "hook_timeout": 20.0,
+    "health_interval": 0.5,
+    "metrics_interval": 1.0,
+    "deregistration_delay": 1.0,
+}
+
+_versions = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def rie_binary() -> Path:
+    """The Lambda Runtime Interface Emulator (from .venv-sam or .twin/bin, or fetched from the aws-sam-cli wheel)."""
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the Lambda Runtime Interface Emulator is a Linux binary")
+    try:
+        return find_rie()
+    except RieNotFoundError as exc:
+        pytest.skip(f"Lambda Runtime Interface Emulator unavailable: {exc}")
+
+
+def start_twin(config: TwinConfig) -> Iterator[Twin]:
+    """Runs a twin; at the end stops it and asserts that no process it started is left."""
+    before = {pid for pid, _ in child_processes()}
+    twin = Twin(config, progress=ConsoleProgress(sys.stdout, verbose=True, color=False))
+    try:
+        twin.start()
+        yield twin
+    finally:
+        twin.close()
+        left = [(pid, cmd) for pid, cmd in child_processes() if pid not in before]
+        assert not left, f"the twin left processes behind: {left}"
+
+
+@pytest.fixture(scope="module", params=["CODE_DEPLOY", "ECS"])
+def twin(request: pytest.FixtureRequest, rie_binary: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Twin]:
+    """A twin of each deployment controller (blue 1.0.0, one task), shared by the module's tests."""
+    config = TwinConfig(
+        controller=request.param,
+        rie=rie_binary,
+        workdir=tmp_path_factory.mktemp(f"twin-{request.param.lower()}"),
+        **E2E_TWIN,  # type: ignore[arg-type]
+    )
+    yield from start_twin(config)
+
+
+@pytest.fixture(autouse=True)
+def _twin_at_rest(request: pytest.FixtureRequest) -> Iterator[None]:
+    """No fault outlives its test; the twin's blue still serves afterwards."""
+    twin_aws.clear_faults()
+    yield
+    twin_aws.clear_faults()
+    if "twin" in request.fixturenames:
+        running: Twin = request.getfixturevalue("twin")
+        assert running.live is not None and running.live.side.running, "production's tasks stopped running"
+
+
+@pytest.fixture
+def version() -> str:
+    """A version no other deployment in this run used."""
+    return f"2.{next(_versions)}.0"

@@ -1,0 +1,119 @@
+"""`greenlight twin` from the command line: play in one go, and up / deploy / status / down against a running twin.
+
+Each test runs the command line as real processes (`python -m greenlight ...`), which start their own
+twin: moto and the load balancer inside the twin's process, the sample service's tasks and the hook
+functions' emulators as its children. The twin process is killed (its whole session) if a test fails.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from greenlight.twin.lambdas import process_is_running, repo_root
+from greenlight.twin.services import child_processes
+
+pytestmark = pytest.mark.e2e
+
+SPECS = repo_root() / "examples" / "twin"
+
+DEMO = SPECS / "demo.yaml"
+
+
+def greenlight(*args: str, rie: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "greenlight", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "GREENLIGHT_RIE": str(rie)},
+        check=False,
+    )
+
+
+@pytest.fixture
+def twin_up(rie_binary: Path, tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], Path]]:
+    """`greenlight twin up --controller ECS` in the background; killed with its whole session at the end."""
+    state = tmp_path / "state.json"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "greenlight", "twin", "up", "--controller", "ECS", "--state", str(state)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "GREENLIGHT_RIE": str(rie_binary)},
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not state.exists():
+            assert process.poll() is None, f"twin up exited with {process.returncode}:\n{process.stdout.read()}"  # type: ignore[union-attr]
+            assert time.monotonic() < deadline, "twin up wrote no state file within 60 s"
+            time.sleep(0.1)
+        yield process, state
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(10)
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+def test_twin_play_expect_rolled_back_exits_zero(rie_binary: Path) -> None:
+    """Runs `greenlight twin play` (its twin: a blue and a green task, the hook functions' emulators)."""
+    # GIVEN a build whose /health fails
+    # WHEN the spec is played against it, expecting a rollback
+    done = greenlight(
+        "twin", "play", "--spec", str(DEMO), "--green-env", "FAULT_UNHEALTHY=true", "--expect", "rolled-back",
+        "--json", rie=rie_binary,
+    )  # fmt: skip
+
+    # THEN the command succeeds, the outcome says why, and the progress went to stderr
+    assert done.returncode == 0, done.stdout + done.stderr
+    outcome = json.loads(done.stdout)
+    assert outcome["rolled_back"] is True
+    failing = [c for h in outcome["hooks"] for c in h["checks"] if c["status"] == "FAIL"]
+    assert "health" in [c["name"] for c in failing]
+    assert "AfterAllowTestTraffic" in done.stderr
+
+
+def test_twin_up_deploy_status_down(rie_binary: Path, twin_up: tuple[subprocess.Popen[str], Path]) -> None:
+    """Runs `greenlight twin up` (ECS) in the background, then deploy, status and down as separate processes."""
+    # GIVEN a running twin
+    process, state = twin_up
+
+    # WHEN a good build is deployed through it, then a build with one bad task
+    good = greenlight(
+        "twin", "deploy", "--spec", str(DEMO), "--version", "7.0.0", "--state", str(state), rie=rie_binary
+    )
+    bad = greenlight(
+        "twin", "deploy", "--spec", str(SPECS / "per-target.yaml"), "--tasks", "2", "--task-env",
+        "2:FAULT_ERROR_RATE=1", "--expect", "rolled-back", "--state", str(state), rie=rie_binary,
+    )  # fmt: skip
+    status = greenlight("twin", "status", "--state", str(state), rie=rie_binary)
+
+    # THEN the first was promoted, the second rolled back, and production serves the first
+    assert good.returncode == 0, good.stdout + good.stderr
+    assert "SUCCESSFUL" in good.stdout
+    assert bad.returncode == 0, bad.stdout + bad.stderr
+    assert "every-green-task" in bad.stdout and "1 of 2 target(s)" in bad.stdout
+    assert status.returncode == 0, status.stderr
+    assert json.loads(status.stdout)["live"]["version"] == "7.0.0"
+
+    # WHEN the twin is brought down
+    started = [pid for pid, _ in child_processes(process.pid)]
+    assert started, "the twin runs no task or function?"
+    down = greenlight("twin", "down", "--state", str(state), rie=rie_binary)
+
+    # THEN it exits cleanly, removes its state file and leaves no process
+    assert down.returncode == 0, down.stderr
+    assert process.wait(30) == 0
+    assert not state.exists()
+    assert not [pid for pid in started if process_is_running(pid)]
