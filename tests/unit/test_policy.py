@@ -124,6 +124,16 @@ def test_cut_short_table(measured: str, policy: dict[str, Any], expected: Status
     assert words in decision.reason
 
 
+def test_cut_short_stopped_by_another_check_stays_inconclusive_with_nothing_passed() -> None:
+    # GIVEN a check still tolerating failures (waiting for green to become healthy)
+    policy = Policy(count=20, failure_limit=19)
+    # WHEN another check fails the run and stops it after one failed measurement
+    decision = cut_short([F], policy, "stopped early: check 'health' FAIL", by_deadline=False)
+    # THEN it is not blamed for the failure: INCONCLUSIVE, not FAIL
+    assert decision.status is Status.INCONCLUSIVE
+    assert decision.reason == "stopped early: check 'health' FAIL after 1 of 20 measurements"
+
+
 def test_cut_short_reason_names_why() -> None:
     # GIVEN a check stopped because another check failed
     # WHEN it is decided as cut short

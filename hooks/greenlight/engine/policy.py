@@ -72,13 +72,14 @@ def decide(measured: Sequence[Status] | Tally, policy: Policy) -> Decision:
     return Decision(Status.PASS, f"{t.passes} of {t.taken} passed ({t.fails} failed, {t.errors} errors)")
 
 
-def cut_short(measured: Sequence[Status] | Tally, policy: Policy, why: str) -> Decision:
-    """The outcome of a check that was stopped (deadline, or the run already failed) before it was certain."""
+def cut_short(measured: Sequence[Status] | Tally, policy: Policy, why: str, *, by_deadline: bool = True) -> Decision:
+    """The outcome of a check that was stopped before it was certain: by the deadline, or (by_deadline False)
+    because another check already failed the run."""
     decided = decide(measured, policy)
     if decided.final:
         return decided
     t = measured if isinstance(measured, Tally) else Tally.of(measured)
-    if t.taken and not t.passes:
+    if by_deadline and t.taken and not t.passes:
         # Nothing passed before the stop: never INCONCLUSIVE (which on_inconclusive: pass would let through).
         status = Status.FAIL if t.fails else Status.ERROR
         return Decision(status, f"{why} after {t.taken} of {policy.count} measurements, none of which passed")

@@ -152,8 +152,9 @@ class _Run:
                     return paused()
                 self.stop.wait(deadline.bound(wait))
             if self.stop.is_set() or deadline.expired():
-                why = self.stop_reason if self.stop.is_set() else "deadline reached"
-                return result(cut_short(tally, policy, why))
+                stopped = self.stop.is_set()
+                why = self.stop_reason if stopped else "deadline reached"
+                return result(cut_short(tally, policy, why, by_deadline=not stopped))
             if self.pause is not None and self.pause.remaining() < policy.timeout + _GRACE:
                 next_at = max(next_at, time.time())
                 return paused()
