@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from greenlight.twin.lambdas import process_is_running, repo_root
+from greenlight.twin.lambdas import repo_root
+from greenlight.twin.processes import process_is_running
 from greenlight.twin.services import child_processes
 
 pytestmark = pytest.mark.e2e

@@ -39,8 +39,6 @@ import os
 import platform
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -57,6 +55,13 @@ from typing import Any
 import yaml
 
 from greenlight.twin.cfn import load_template
+from greenlight.twin.processes import (
+    accepts,
+    free_port,
+    port_is_free,
+    session_members,
+    stop_session,
+)
 
 __all__ = [
     "FunctionConfig",
@@ -772,63 +777,6 @@ def lambda_environment(
     return env
 
 
-def _free_port(exclude: Iterable[int] = ()) -> int:
-    excluded = set(exclude)
-    for _ in range(20):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = int(sock.getsockname()[1])
-        if port not in excluded:
-            return port
-    raise PortInUseError("no free port on 127.0.0.1 after 20 tries")
-
-
-def _port_is_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def _accepts(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-            return True
-    except OSError:
-        return False
-
-
-def _session_members(sid: int) -> list[int]:
-    """Processes in session `sid` (Linux /proc); the emulator's runtime lives in its own process group."""
-    members = []
-    with contextlib.suppress(OSError):
-        for entry in os.scandir("/proc"):
-            if not entry.name.isdigit():
-                continue
-            with contextlib.suppress(OSError):
-                if os.getsid(int(entry.name)) == sid:
-                    members.append(int(entry.name))
-    return members
-
-
-def process_is_running(pid: int) -> bool:
-    """True while `pid` exists and is not a zombie (a killed orphan may wait for a reaper that never comes)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return not Path("/proc").is_dir()
-    # The state follows the parenthesised command name, which may itself contain ") ".
-    return stat.rpartition(")")[2].split()[0] != "Z"
-
-
 _LIVE: set[LambdaProcess] = set()
 _LIVE_LOCK = threading.Lock()
 
@@ -922,7 +870,7 @@ class LambdaProcess:
         """The emulator's pid and every process it started (the runtime), while they exist."""
         if self._proc is None:
             return []
-        members = set(_session_members(self._proc.pid))
+        members = set(session_members(self._proc.pid))
         if self._proc.poll() is None:
             members.add(self._proc.pid)
         return sorted(members)
@@ -934,10 +882,10 @@ class LambdaProcess:
         self._preflight()
         attempts = 1 if self.requested_port else 3
         for attempt in range(1, attempts + 1):
-            port = self.requested_port or _free_port()
-            if self.requested_port and not _port_is_free(port):
+            port = self.requested_port or free_port()
+            if self.requested_port and not port_is_free(port):
                 raise PortInUseError(f"{self.name}: 127.0.0.1:{port} is already in use")
-            api_port = _free_port(exclude={port})
+            api_port = free_port(exclude={port})
             try:
                 self._launch(port, api_port)
                 self._wait_ready()
@@ -1014,7 +962,7 @@ class LambdaProcess:
                 raise LambdaStartError(f"{self.name}: the emulator exited with code {code} while starting\n{tail}")
             # The invoke server and the Runtime API both listen at start-up; the function itself
             # starts on the first invocation.
-            if _accepts(self.port) and _accepts(self.runtime_api_port):
+            if accepts(self.port) and accepts(self.runtime_api_port):
                 return
             if time.monotonic() > deadline:
                 raise LambdaStartError(
@@ -1028,21 +976,9 @@ class LambdaProcess:
         proc = self._proc
         if proc is None:
             return
-        sid = proc.pid
-        if proc.poll() is None:
-            # SIGTERM lets the emulator SIGKILL the runtime it started before it exits.
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(sid, signal.SIGTERM)
-            try:
-                proc.wait(grace)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(sid, signal.SIGKILL)
-                proc.wait(grace)
-        # Whatever is left of the session (the runtime has its own process group) goes too.
-        for pid in _session_members(sid):
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(pid, signal.SIGKILL)
+        # SIGTERM lets the emulator SIGKILL the runtime it started; the runtime has its own process group,
+        # which the session sweep reaches.
+        stop_session(proc, grace)
         with _LIVE_LOCK:
             _LIVE.discard(self)
 

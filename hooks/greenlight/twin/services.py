@@ -14,8 +14,6 @@ import contextlib
 import logging
 import os
 import shlex
-import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -24,7 +22,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 
-from greenlight.twin.lambdas import process_is_running, repo_root
+from greenlight.twin.lambdas import repo_root
+from greenlight.twin.processes import HOST, accepts, free_port, process_is_running, session_members, stop_session
 
 __all__ = [
     "PORT_PLACEHOLDER",
@@ -41,7 +40,6 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 PORT_PLACEHOLDER = "{port}"
-HOST = "127.0.0.1"
 DEFAULT_START_TIMEOUT = 30.0
 # Variables of the sample service that must come from the task's own settings only, never from the
 # environment the twin itself runs in (a FAULT_UNHEALTHY exported in a shell would break blue too).
@@ -92,31 +90,6 @@ def parse_command(command: str | Sequence[str]) -> list[str]:
             "on 127.0.0.1"
         )
     return words
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-def _accepts(port: int) -> bool:
-    try:
-        with socket.create_connection((HOST, port), timeout=0.2):
-            return True
-    except OSError:
-        return False
-
-
-def _session_members(sid: int) -> list[int]:
-    members = []
-    with contextlib.suppress(OSError):
-        for entry in os.scandir("/proc"):
-            if entry.name.isdigit():
-                with contextlib.suppress(OSError):
-                    if os.getsid(int(entry.name)) == sid:
-                        members.append(int(entry.name))
-    return members
 
 
 def task_environment(env: Mapping[str, str]) -> dict[str, str]:
@@ -180,7 +153,7 @@ class ServiceTask:
         if self._proc is not None:
             raise ServiceError(f"task {self.name} is already started (pid {self._proc.pid})")
         for attempt in range(1, 4):
-            port = _free_port()
+            port = free_port()
             self._launch(port)
             try:
                 self._wait_listening()
@@ -228,7 +201,7 @@ class ServiceTask:
             code = self._proc.poll()
             if code is not None:
                 raise ServiceStartError(f"task {self.name} exited with code {code} while starting\n{self.log_tail()}")
-            if _accepts(self.port):
+            if accepts(self.port):
                 return
             if time.monotonic() > deadline:
                 raise ServiceStartError(
@@ -242,20 +215,7 @@ class ServiceTask:
         proc = self._proc
         if proc is None:
             return
-        sid = proc.pid
-        if proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(sid, signal.SIGTERM)
-            try:
-                proc.wait(grace)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(sid, signal.SIGKILL)
-                proc.wait(grace)
-        # Whatever is left of the session (a worker that ignored the signal) goes too.
-        for pid in _session_members(sid):
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(pid, signal.SIGKILL)
+        stop_session(proc, grace)
         with _LIVE_LOCK:
             _LIVE.discard(self)
 
@@ -263,7 +223,7 @@ class ServiceTask:
         """The task's process and every process it started, while they exist."""
         if self._proc is None:
             return []
-        members = {pid for pid in _session_members(self._proc.pid) if process_is_running(pid)}
+        members = {pid for pid in session_members(self._proc.pid) if process_is_running(pid)}
         if self._proc.poll() is None:
             members.add(self._proc.pid)
         return sorted(members)

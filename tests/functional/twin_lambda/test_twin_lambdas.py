@@ -23,8 +23,8 @@ from greenlight.twin.lambdas import (
     TemplateError,
     find_rie,
     functions_from_template,
-    process_is_running,
 )
+from greenlight.twin.processes import process_is_running
 
 MakeConfig = Callable[..., FunctionConfig]
 # The same folder and module the conftest's make_config points at.
@@ -382,7 +382,7 @@ def test_start_emulator_bind_failure_raises_port_in_use_error(
     """The real emulator meets a taken port: the free-port check is patched to say yes, as it would
     when another process grabs the port between the check and the emulator's bind."""
     # GIVEN a taken port that the pre-start check does not see
-    monkeypatch.setattr(lambdas, "_port_is_free", lambda port: True)
+    monkeypatch.setattr(lambdas, "port_is_free", lambda port: True)
     with socket.socket() as holder:
         holder.bind(("127.0.0.1", 0))
         holder.listen()
