@@ -117,7 +117,7 @@ def _until_final(
 
 @pytest.mark.parametrize(
     ("pattern", "count", "failure_limit", "status", "verdict"),
-    [("PPPF", 40, 10, SUCCEEDED, "PASSED"), ("PPPF", 40, 9, FAILED, "FAILED"), ("PEEP", 40, 0, SUCCEEDED, "PASSED")],
+    [("PPPF", 80, 20, SUCCEEDED, "PASSED"), ("PPPF", 80, 19, FAILED, "FAILED"), ("PEEP", 80, 0, SUCCEEDED, "PASSED")],
 )
 def test_ecs_handler_split_run_equals_uninterrupted_run(
     spec_env: Callable[..., dict[str, str]],
@@ -134,7 +134,7 @@ def test_ecs_handler_split_run_equals_uninterrupted_run(
     # WHEN it runs once with a big budget, then again split over invocations with a budget of a few measurements
     whole = handle(_event(), FakeLambdaContext(60_000), aws=aws, env=env)
     ScriptedCheck.calls.clear()
-    split, answers = _until_final(_event(), env, aws, remaining_ms=2_500)
+    split, answers = _until_final(_event(), env, aws, remaining_ms=4_000)
     # THEN both reach the same verdict with the same tally, the split one over several IN_PROGRESS rounds
     assert whole["hookStatus"] == split["hookStatus"] == status
     assert _state(whole)["verdict"] == _state(split)["verdict"] == verdict
@@ -149,12 +149,12 @@ def test_ecs_handler_resume_keeps_started_at_and_counts_rounds(
     spec_env: Callable[..., dict[str, str]], aws: AwsClients
 ) -> None:
     # GIVEN a validation that needs several invocations
-    env = spec_env([_check("home", "P", 40)])
-    first = handle(_event(), FakeLambdaContext(2_500), aws=aws, env=env)
+    env = spec_env([_check("home", "P", 60)])
+    first = handle(_event(), FakeLambdaContext(4_000), aws=aws, env=env)
     # WHEN the next invocation resumes it
     event = _event()
     event["hookDetails"] = first["hookDetails"]
-    second = handle(event, FakeLambdaContext(2_500), aws=aws, env=env)
+    second = handle(event, FakeLambdaContext(4_000), aws=aws, env=env)
     # THEN it continues the same tally from where it stopped, with the first invocation's start time
     one, two = _state(first), _state(second)
     assert first["hookStatus"] == IN_PROGRESS
@@ -167,7 +167,7 @@ def test_ecs_handler_resume_keeps_started_at_and_counts_rounds(
 def test_ecs_handler_max_duration_ends_inconclusive(spec_env: Callable[..., dict[str, str]], aws: AwsClients) -> None:
     # GIVEN a validation in progress, with max_duration 60s
     env = spec_env([_check("home", "P", 50)], max_duration=60)
-    first = handle(_event(), FakeLambdaContext(2_500), aws=aws, env=env)
+    first = handle(_event(), FakeLambdaContext(4_000), aws=aws, env=env)
     assert first["hookStatus"] == IN_PROGRESS
     measured = ScriptedCheck.calls["home"]
     # WHEN ECS calls again 61 seconds after the validation started
@@ -187,7 +187,7 @@ def test_ecs_handler_max_duration_with_on_inconclusive_pass(
 ) -> None:
     # GIVEN the same, with on_inconclusive: pass
     env = spec_env([_check("home", "P", 50)], max_duration=60, on_inconclusive="pass")
-    first = handle(_event(), FakeLambdaContext(2_500), aws=aws, env=env)
+    first = handle(_event(), FakeLambdaContext(4_000), aws=aws, env=env)
     event = _event()
     event["hookDetails"] = first["hookDetails"]
     # WHEN max_duration has passed
@@ -202,7 +202,7 @@ def test_ecs_handler_max_duration_reached_within_an_invocation(
 ) -> None:
     # GIVEN a validation in progress (max_duration 60s)
     env = spec_env([_check("home", "P", 1000)], max_duration=60)
-    first = handle(_event(), FakeLambdaContext(2_500), aws=aws, env=env)
+    first = handle(_event(), FakeLambdaContext(4_000), aws=aws, env=env)
     event = _event()
     event["hookDetails"] = first["hookDetails"]
     # WHEN it resumes 59s after it started, with a big budget
@@ -217,7 +217,7 @@ def test_ecs_handler_failure_ends_the_run_at_once(spec_env: Callable[..., dict[s
     # GIVEN two checks, one failing on its 3rd measurement, one still far from done
     env = spec_env([_check("bad", "PPF", 30), _check("slow", "P", 500)])
     # WHEN the validation runs over invocations
-    out, answers = _until_final(_event(), env, aws, remaining_ms=2_500)
+    out, answers = _until_final(_event(), env, aws, remaining_ms=4_000)
     # THEN it ends FAILED as soon as the failure is measured, naming the check and its last bad reason
     assert out["hookStatus"] == FAILED
     assert "bad: 1 failed measurement(s)" in _state(out)["reason"]
@@ -229,18 +229,18 @@ def test_ecs_handler_stale_state_of_another_stage_is_ignored(
     spec_env: Callable[..., dict[str, str]], aws: AwsClients
 ) -> None:
     # GIVEN progress written by PRODUCTION_TRAFFIC_SHIFT's validation
-    env = spec_env([_check("home", "P", 40)], stage="AfterAllowTestTraffic")
+    env = spec_env([_check("home", "P", 60)], stage="AfterAllowTestTraffic")
     spec_path = env["GREENLIGHT_SPEC"]
     doc = yaml.safe_load(Path(spec_path).read_text())
-    doc["hooks"]["PRODUCTION_TRAFFIC_SHIFT"] = [_check("home", "P", 40)]
+    doc["hooks"]["PRODUCTION_TRAFFIC_SHIFT"] = [_check("home", "P", 60)]
     Path(spec_path).write_text(yaml.safe_dump(doc))
-    other = handle(_event("PRODUCTION_TRAFFIC_SHIFT"), FakeLambdaContext(2_500), aws=aws, env=env)
+    other = handle(_event("PRODUCTION_TRAFFIC_SHIFT"), FakeLambdaContext(4_000), aws=aws, env=env)
     assert other["hookStatus"] == IN_PROGRESS
     before = ScriptedCheck.calls["home"]
     # WHEN POST_TEST_TRAFFIC_SHIFT is invoked with that progress in its hookDetails
     event = _event("POST_TEST_TRAFFIC_SHIFT")
     event["hookDetails"] = other["hookDetails"]
-    out = handle(event, FakeLambdaContext(2_500), aws=aws, env=env)
+    out = handle(event, FakeLambdaContext(4_000), aws=aws, env=env)
     # THEN it starts afresh: round 1, a tally of only its own measurements
     state = _state(out)
     assert state["stage"] == "POST_TEST_TRAFFIC_SHIFT" and state["round"] == 1
@@ -250,9 +250,9 @@ def test_ecs_handler_stale_state_of_another_stage_is_ignored(
 
 def test_ecs_handler_new_traffic_step_starts_afresh(spec_env: Callable[..., dict[str, str]], aws: AwsClients) -> None:
     # GIVEN progress of PRODUCTION_TRAFFIC_SHIFT at one LINEAR step (target at 100% before the change below)
-    env = spec_env([_check("home", "P", 40)], stage="PRODUCTION_TRAFFIC_SHIFT")
+    env = spec_env([_check("home", "P", 60)], stage="PRODUCTION_TRAFFIC_SHIFT")
     step1 = _event("PRODUCTION_TRAFFIC_SHIFT")
-    out1 = handle(step1, FakeLambdaContext(2_500), aws=aws, env=env)
+    out1 = handle(step1, FakeLambdaContext(4_000), aws=aws, env=env)
     assert out1["hookStatus"] == IN_PROGRESS
     # WHEN the next step's invocation (same execution, other weights) carries it
     step2 = copy.deepcopy(step1)
@@ -261,7 +261,7 @@ def test_ecs_handler_new_traffic_step_starts_afresh(spec_env: Callable[..., dict
     for arn in weights:
         weights[arn] = 60 if arn == target else 40
     step2["hookDetails"] = out1["hookDetails"]
-    out2 = handle(step2, FakeLambdaContext(2_500), aws=aws, env=env)
+    out2 = handle(step2, FakeLambdaContext(4_000), aws=aws, env=env)
     # THEN that step is validated from scratch, and the checks saw its weights
     assert _state(out2)["round"] == 1 and _state(out2)["w"] == [100.0, 60.0]
     assert ScriptedCheck.seen_settings[-1]["traffic_weights"]["target_weight"] == 60.0
@@ -304,7 +304,7 @@ def test_ecs_handler_many_checks_progress_stays_within_bound(
     # GIVEN 60 checks that fail often (long last-bad reasons) and need many measurements
     env = spec_env([_check(f"check-{i:03d}", "PF", 40, failure_limit=40) for i in range(60)])
     # WHEN one short invocation runs them
-    out = handle(_event(), FakeLambdaContext(2_500), aws=aws, env=env)
+    out = handle(_event(), FakeLambdaContext(4_000), aws=aws, env=env)
     # THEN the progress of all 60 fits the bound
     assert out["hookStatus"] == IN_PROGRESS
     assert len(_state(out)["checks"]) == 60
@@ -316,13 +316,13 @@ def test_ecs_handler_corrupted_state_fails_with_reason(
     spec_env: Callable[..., dict[str, str]], aws: AwsClients
 ) -> None:
     # GIVEN an invocation whose hookDetails.greenlight was tampered with
-    env = spec_env([_check("home", "P", 40)])
-    first = handle(_event(), FakeLambdaContext(2_500), aws=aws, env=env)
+    env = spec_env([_check("home", "P", 60)])
+    first = handle(_event(), FakeLambdaContext(4_000), aws=aws, env=env)
     event = _event()
     event["hookDetails"] = copy.deepcopy(first["hookDetails"])
     event["hookDetails"][STATE_KEY]["checks"]["home"]["t"] = [3, 3, 0, 0, 3]
     # WHEN it is invoked
-    out = handle(event, FakeLambdaContext(2_500), aws=aws, env=env)
+    out = handle(event, FakeLambdaContext(4_000), aws=aws, env=env)
     # THEN FAILED, naming the field; nothing more is measured
     assert out["hookStatus"] == FAILED
     assert "hookDetails.greenlight.checks.home.t" in _state(out)["reason"]
