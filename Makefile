@@ -9,7 +9,7 @@ SAM := $(SAM_VENV)/bin/sam
 PY313 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.13*/bin) $(dir $(shell command -v python3.13 2>/dev/null)))
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test lint validate build bench clean
+.PHONY: help venv demo test lint validate build bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -25,7 +25,7 @@ $(SAM_VENV)/.installed:
 	$(SAM_VENV)/bin/pip install -q aws-sam-cli
 	touch $@
 
-venv: $(VENV)/.installed
+venv: $(VENV)/.installed ## create .venv with greenlight and its dev tools
 
 demo: $(VENV)/.installed $(SAM_VENV)/.installed ## play a good and a bad deployment on the local twin
 	$(PY) -m greenlight.twin.demo
