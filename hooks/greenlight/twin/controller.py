@@ -23,7 +23,6 @@ One twin per process: moto's backends, fault injection and the health provider a
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import math
 import re
@@ -136,6 +135,28 @@ class _Live:
     @property
     def version(self) -> str:
         return self.side.version
+
+    def promoted(
+        self,
+        side: ServiceSide,
+        task_definition_arn: str,
+        *,
+        task_set_id: str | None = None,
+        task_set_arn: str | None = None,
+        revision_arn: str | None = None,
+    ) -> _Live:
+        """What serves production once `side`, started in the idle group, has taken over: the groups swap."""
+        return _Live(
+            side=side,
+            target_group=self.idle_group,
+            target_group_arn=self.idle_group_arn,
+            idle_group=self.target_group,
+            idle_group_arn=self.target_group_arn,
+            task_definition_arn=task_definition_arn,
+            task_set_id=task_set_id,
+            task_set_arn=task_set_arn,
+            revision_arn=revision_arn,
+        )
 
 
 class Twin:
@@ -269,11 +290,11 @@ class Twin:
             region=config.region,
             controller=self.controller,
             blue_targets=blue.targets,
-            green_targets=blue.targets[:1],  # a placeholder: seeding needs one; settled below
             lb_dns_name=HOST,
             blue_version=config.blue_version,
             green_version=config.blue_version,
             hook_function=next(iter(functions.values())).function_name,
+            deployment=False,  # each deploy() plays its own deployment
         )
         self._settle(world, blue)
         self._start_load_balancer(blue)
@@ -345,66 +366,19 @@ class Twin:
         return functions
 
     def _settle(self, world: World, blue: ServiceSide) -> None:
-        """From the seeded deployment in progress to a world at rest: production and test on blue, no deployment."""
-        from greenlight.twin import aws as twin_aws
-
-        elb = self.client("elbv2")
-        ecs = self.client("ecs")
-        placeholder = [{"Id": ip, "Port": port} for ip, port in blue.targets[:1]]
-        elb.deregister_targets(TargetGroupArn=world.green_tg_arn, Targets=placeholder)
-        if self.controller == "CODE_DEPLOY":
-            assert world.deployment_id is not None and world.green_task_set_arn is not None
-            ecs.delete_task_set(
-                cluster=world.cluster_name, service=world.service_name, taskSet=world.green_task_set_arn, force=True
-            )
-            elb.modify_listener(
-                ListenerArn=world.test_listener_arn,
-                DefaultActions=[{"Type": "forward", "TargetGroupArn": world.blue_tg_arn}],
-            )
-            twin_aws.forget_deployment(world.deployment_id)
-            live = _Live(
-                side=blue,
-                target_group=world.blue_tg_name,
-                target_group_arn=world.blue_tg_arn,
-                idle_group=world.green_tg_name,
-                idle_group_arn=world.green_tg_arn,
-                task_definition_arn=world.blue_task_def_arn,
-                task_set_id=world.blue_task_set_id,
-                task_set_arn=world.blue_task_set_arn,
-            )
-        else:
-            assert world.test_rule_arn and world.blue_revision_arn and world.service_deployment_arn
-            elb.modify_rule(
-                RuleArn=world.test_rule_arn, Actions=[weighted(world.blue_tg_arn, 100, world.green_tg_arn, 0)]
-            )
-            # The seeded deployment becomes the one that created the service with blue: ECS native runs one then.
-            twin_aws.update_service_deployment(
-                world.service_deployment_arn,
-                status="SUCCESSFUL",
-                lifecycle_stage="CLEAN_UP",
-                target_revision=twin_aws.RevisionSummary(
-                    world.blue_revision_arn,
-                    requested_task_count=len(blue.tasks),
-                    requested_test_traffic_weight=100.0,
-                    requested_production_traffic_weight=100.0,
-                ),
-                source_revisions=[],
-            )
-            with contextlib.suppress(Exception):  # cosmetic (DescribeServices' taskDefinition); moto may refuse
-                ecs.update_service(
-                    cluster=world.cluster_name, service=world.service_name, taskDefinition=world.blue_task_def_arn
-                )
-            live = _Live(
-                side=blue,
-                target_group=world.blue_tg_name,
-                target_group_arn=world.blue_tg_arn,
-                idle_group=world.green_tg_name,
-                idle_group_arn=world.green_tg_arn,
-                task_definition_arn=world.blue_task_def_arn,
-                revision_arn=world.blue_revision_arn,
-            )
-        self.world = replace(world, green_targets=(), deployment_id=None, hook_execution_id=None)
-        self.live = live
+        """Blue serves production in the world at rest that seeding built: no deployment yet."""
+        self.world = world
+        self.live = _Live(
+            side=blue,
+            target_group=world.blue_tg_name,
+            target_group_arn=world.blue_tg_arn,
+            idle_group=world.green_tg_name,
+            idle_group_arn=world.green_tg_arn,
+            task_definition_arn=world.blue_task_def_arn,
+            task_set_id=world.blue_task_set_id,  # CodeDeploy
+            task_set_arn=world.blue_task_set_arn,
+            revision_arn=world.blue_revision_arn,  # ECS native
+        )
         self._tg_names = {world.blue_tg_arn: world.blue_tg_name, world.green_tg_arn: world.green_tg_name}
 
     def _start_load_balancer(self, blue: ServiceSide) -> None:

@@ -454,6 +454,14 @@ class _Play:
         side.stop()
         self.emit(TASK, f"{label} ({side.version}) deregistered from {group} and stopped")
 
+    def remove_green(self) -> None:
+        """Stops green's tasks in a rollback, taking them out of the idle group first if they got there."""
+        assert self.green is not None
+        if self.green_registered:
+            self.remove_side(self.green, self.live.idle_group, self.live.idle_group_arn, "green")
+        else:
+            self.green.stop()
+
     # the hook function's log
 
     def follower(self, process: LambdaProcess) -> LogFollower:
@@ -828,7 +836,6 @@ class _CodeDeployPlay(_Play):
 
     def succeed(self) -> DeploymentOutcome:
         from greenlight.twin import aws as twin_aws
-        from greenlight.twin.controller import _Live
 
         old, green = self.live, self.green
         assert green is not None and self.green_task_set_arn is not None
@@ -842,13 +849,9 @@ class _CodeDeployPlay(_Play):
             )
         self.remove_side(old.side, old.target_group, old.target_group_arn, "blue")
         self.twin.promote(
-            _Live(
-                side=green,
-                target_group=old.idle_group,
-                target_group_arn=old.idle_group_arn,
-                idle_group=old.target_group,
-                idle_group_arn=old.target_group_arn,
-                task_definition_arn=self.task_definition,
+            old.promoted(
+                green,
+                self.task_definition,
                 task_set_id=self.task_sets["Green"].identifier,
                 task_set_arn=self.green_task_set_arn,
             )
@@ -886,10 +889,7 @@ class _CodeDeployPlay(_Play):
             except Exception as exc:  # green's processes must stop all the same
                 logger.warning("twin: removing green's task set from moto failed: %s", exc)
         if self.green is not None:
-            if self.green_registered:
-                self.remove_side(self.green, live.idle_group, live.idle_group_arn, "green")
-            else:
-                self.green.stop()
+            self.remove_green()
         for name, status in self.events.items():
             if status in ("Pending", "InProgress"):
                 self.events[name] = "Skipped" if status == "Pending" else FAILED
@@ -1164,7 +1164,6 @@ class _EcsPlay(_Play):
     # endings
 
     def succeed(self) -> DeploymentOutcome:
-        from greenlight.twin.controller import _Live
 
         old, green = self.live, self.green
         assert green is not None
@@ -1177,21 +1176,10 @@ class _EcsPlay(_Play):
             self.ecs.update_service(
                 cluster=self.world.cluster_name, service=self.world.service_name, taskDefinition=self.task_definition
             )
-        self.twin.promote(
-            _Live(
-                side=green,
-                target_group=old.idle_group,
-                target_group_arn=old.idle_group_arn,
-                idle_group=old.target_group,
-                idle_group_arn=old.target_group_arn,
-                task_definition_arn=self.task_definition,
-                revision_arn=self.revision,
-            )
-        )
+        self.twin.promote(old.promoted(green, self.task_definition, revision_arn=self.revision))
         return self.finish("SUCCESSFUL", promoted=True, reason="every lifecycle stage succeeded")
 
     def rollback(self, halt: _Halt) -> DeploymentOutcome:
-        live = self.live
         self.emit(ROLLBACK, f"rolling back ({halt.step}): {halt.message}", step=halt.step)
         final = "ROLLBACK_SUCCESSFUL"
         try:
@@ -1213,10 +1201,7 @@ class _EcsPlay(_Play):
                 if not outcome.passed:
                     final = "ROLLBACK_FAILED"
         if self.green is not None:
-            if self.green_registered:
-                self.remove_side(self.green, live.idle_group, live.idle_group_arn, "green")
-            else:
-                self.green.stop()
+            self.remove_green()
             self.running = 0
         if halt.status == "STOPPED":
             final = "STOPPED"

@@ -29,8 +29,6 @@ Linux only (the emulator is a Linux binary).
 
 from __future__ import annotations
 
-import atexit
-import contextlib
 import http.client
 import importlib.util
 import json
@@ -56,11 +54,11 @@ import yaml
 
 from greenlight.twin.cfn import load_template
 from greenlight.twin.processes import (
-    accepts,
+    LiveChildren,
     free_port,
     port_is_free,
     session_members,
-    stop_session,
+    wait_listening,
 )
 
 __all__ = [
@@ -777,19 +775,7 @@ def lambda_environment(
     return env
 
 
-_LIVE: set[LambdaProcess] = set()
-_LIVE_LOCK = threading.Lock()
-
-
-def _stop_all_at_exit() -> None:
-    with _LIVE_LOCK:
-        live = list(_LIVE)
-    for process in live:
-        with contextlib.suppress(Exception):
-            process.stop(grace=2.0)
-
-
-atexit.register(_stop_all_at_exit)
+_LIVE: LiveChildren[LambdaProcess] = LiveChildren()
 
 
 class _PortClash(Exception):
@@ -947,40 +933,30 @@ class LambdaProcess:
                 start_new_session=True,
             )
         self.port, self.runtime_api_port = port, api_port
-        with _LIVE_LOCK:
-            _LIVE.add(self)
+        _LIVE.add(self)
 
     def _wait_ready(self) -> None:
         assert self._proc is not None and self.port is not None and self.runtime_api_port is not None
-        deadline = time.monotonic() + self.start_timeout
-        while True:
-            code = self._proc.poll()
-            if code is not None:
-                tail = self.log_tail()
-                if "address already in use" in tail:
-                    raise _PortClash(f"port {self.port} or {self.runtime_api_port} is already in use")
-                raise LambdaStartError(f"{self.name}: the emulator exited with code {code} while starting\n{tail}")
-            # The invoke server and the Runtime API both listen at start-up; the function itself
-            # starts on the first invocation.
-            if accepts(self.port) and accepts(self.runtime_api_port):
-                return
-            if time.monotonic() > deadline:
-                raise LambdaStartError(
-                    f"{self.name}: the emulator did not listen on 127.0.0.1:{self.port} within "
-                    f"{self.start_timeout:.0f} s\n{self.log_tail()}"
-                )
-            time.sleep(0.02)
+        # The invoke server and the Runtime API both listen at start-up; the function itself
+        # starts on the first invocation.
+        try:
+            code = wait_listening(self._proc, [self.port, self.runtime_api_port], self.start_timeout, interval=0.02)
+        except TimeoutError:
+            raise LambdaStartError(
+                f"{self.name}: the emulator did not listen on 127.0.0.1:{self.port} within "
+                f"{self.start_timeout:.0f} s\n{self.log_tail()}"
+            ) from None
+        if code is not None:
+            tail = self.log_tail()
+            if "address already in use" in tail:
+                raise _PortClash(f"port {self.port} or {self.runtime_api_port} is already in use")
+            raise LambdaStartError(f"{self.name}: the emulator exited with code {code} while starting\n{tail}")
 
     def stop(self, grace: float = 5.0) -> None:
         """Stops the emulator and its runtime and waits for them; safe to call twice."""
-        proc = self._proc
-        if proc is None:
-            return
         # SIGTERM lets the emulator SIGKILL the runtime it started; the runtime has its own process group,
         # which the session sweep reaches.
-        stop_session(proc, grace)
-        with _LIVE_LOCK:
-            _LIVE.discard(self)
+        _LIVE.stop(self, self._proc, grace)
 
     def _reap(self) -> None:
         self.stop(grace=1.0)

@@ -6,15 +6,60 @@ process it started, including ones that moved to another process group.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import signal
 import socket
 import subprocess
-from collections.abc import Iterable
+import threading
+import time
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Generic, Protocol, TypeVar
 
 HOST = "127.0.0.1"
+
+
+class _Stoppable(Protocol):
+    def stop(self, grace: float = ...) -> None: ...
+
+
+_Child = TypeVar("_Child", bound=_Stoppable)
+
+
+class LiveChildren(Generic[_Child]):
+    """The children of one kind that this interpreter started and has not stopped yet.
+
+    Whatever is still running when the interpreter exits is stopped then, so a crashed test run or an
+    interrupted CLI leaves no process behind.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._children: set[_Child] = set()
+        atexit.register(self.stop_all)
+
+    def add(self, child: _Child) -> None:
+        with self._lock:
+            self._children.add(child)
+
+    def stop(self, child: _Child, proc: subprocess.Popen[bytes] | None, grace: float) -> None:
+        """Stops `proc`'s whole session (see stop_session) and forgets `child`; nothing if it never started."""
+        if proc is None:
+            return
+        stop_session(proc, grace)
+        with self._lock:
+            self._children.discard(child)
+
+    def snapshot(self) -> list[_Child]:
+        with self._lock:
+            return list(self._children)
+
+    def stop_all(self) -> None:
+        for child in self.snapshot():
+            with contextlib.suppress(Exception):
+                child.stop(grace=2.0)
 
 
 class NoFreePortError(OSError):
@@ -49,6 +94,21 @@ def accepts(port: int) -> bool:
             return True
     except OSError:
         return False
+
+
+def wait_listening(proc: subprocess.Popen[bytes], ports: Sequence[int], timeout: float, interval: float) -> int | None:
+    """Polls until every one of `ports` accepts connections (then None) or the child exits first (then its
+    exit code); raises TimeoutError when neither happens within `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        code = proc.poll()
+        if code is not None:
+            return code
+        if all(accepts(port) for port in ports):
+            return None
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"nothing listened on {HOST} port(s) {list(ports)} within {timeout:.0f} s")
+        time.sleep(interval)
 
 
 def session_members(sid: int) -> list[int]:

@@ -9,7 +9,6 @@ so stopping it signals every process it started (gunicorn's workers too), and st
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import logging
 import os
@@ -23,7 +22,14 @@ from pathlib import Path
 from types import TracebackType
 
 from greenlight.twin.lambdas import repo_root
-from greenlight.twin.processes import HOST, accepts, free_port, process_is_running, session_members, stop_session
+from greenlight.twin.processes import (
+    HOST,
+    LiveChildren,
+    free_port,
+    process_is_running,
+    session_members,
+    wait_listening,
+)
 
 __all__ = [
     "PORT_PLACEHOLDER",
@@ -55,8 +61,7 @@ _SERVICE_VARIABLES = (
 # Never handed to a task: credentials and endpoints belong to the twin's AWS, not to the service.
 _PRIVATE_PREFIXES = ("AWS_",)
 
-_LIVE: set[ServiceTask] = set()
-_LIVE_LOCK = threading.Lock()
+_LIVE: LiveChildren[ServiceTask] = LiveChildren()
 
 
 class ServiceError(Exception):
@@ -191,33 +196,23 @@ class ServiceTask:
             except OSError as exc:
                 raise ServiceStartError(f"task {self.name}: cannot run {argv[0]!r}: {exc}") from exc
         self.port = port
-        with _LIVE_LOCK:
-            _LIVE.add(self)
+        _LIVE.add(self)
 
     def _wait_listening(self) -> None:
         assert self._proc is not None and self.port is not None
-        deadline = time.monotonic() + self.start_timeout
-        while True:
-            code = self._proc.poll()
-            if code is not None:
-                raise ServiceStartError(f"task {self.name} exited with code {code} while starting\n{self.log_tail()}")
-            if accepts(self.port):
-                return
-            if time.monotonic() > deadline:
-                raise ServiceStartError(
-                    f"task {self.name} did not listen on {HOST}:{self.port} within {self.start_timeout:.0f} s "
-                    f"(does the command put {PORT_PLACEHOLDER} where its port goes?)\n{self.log_tail()}"
-                )
-            time.sleep(0.05)
+        try:
+            code = wait_listening(self._proc, [self.port], self.start_timeout, interval=0.05)
+        except TimeoutError:
+            raise ServiceStartError(
+                f"task {self.name} did not listen on {HOST}:{self.port} within {self.start_timeout:.0f} s "
+                f"(does the command put {PORT_PLACEHOLDER} where its port goes?)\n{self.log_tail()}"
+            ) from None
+        if code is not None:
+            raise ServiceStartError(f"task {self.name} exited with code {code} while starting\n{self.log_tail()}")
 
     def stop(self, grace: float = 5.0) -> None:
         """SIGTERM to the task's session, SIGKILL after `grace`, then reaps; safe to call twice."""
-        proc = self._proc
-        if proc is None:
-            return
-        stop_session(proc, grace)
-        with _LIVE_LOCK:
-            _LIVE.discard(self)
+        _LIVE.stop(self, self._proc, grace)
 
     def pids(self) -> list[int]:
         """The task's process and every process it started, while they exist."""
@@ -379,17 +374,4 @@ def child_processes(pid: int | None = None) -> list[tuple[int, str]]:
 
 def live_pids() -> list[int]:
     """Every process of every task this interpreter started and has not stopped yet."""
-    with _LIVE_LOCK:
-        tasks = list(_LIVE)
-    return sorted(pid for task in tasks for pid in task.pids())
-
-
-def _stop_all_at_exit() -> None:
-    with _LIVE_LOCK:
-        tasks = list(_LIVE)
-    for task in tasks:
-        with contextlib.suppress(Exception):
-            task.stop(grace=2.0)
-
-
-atexit.register(_stop_all_at_exit)
+    return sorted(pid for task in _LIVE.snapshot() for pid in task.pids())

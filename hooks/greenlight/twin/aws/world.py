@@ -1,10 +1,12 @@
-"""Seeds the twin's AWS with one blue/green deployment in progress, built through the real APIs.
+"""Seeds the twin's AWS with one blue/green deployment in progress (or a world at rest), built through the real APIs.
 
 `seed_bluegreen` creates what the seed article builds by hand (an internet-facing ALB with a production
 and a test listener over a blue and a green target group, a Fargate service on port 3000) and a
 deployment stopped where greenlight's hook runs: for CodeDeploy, at AfterAllowTestTraffic with one
-open hook execution; for ECS native blue/green, at POST_TEST_TRAFFIC_SHIFT. Everything goes through
-boto3 against the twin; the backdoors fill in what only a running deployment would produce.
+open hook execution; for ECS native blue/green, at POST_TEST_TRAFFIC_SHIFT. With `deployment=False`
+it stops before any deployment instead: both listeners on blue, an empty green target group (ECS
+native: only the deployment that created the service, with blue). Everything goes through boto3
+against the twin; the backdoors fill in what only a running deployment would produce.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from greenlight.twin.aws import codedeploy, ecs, elbv2
@@ -85,7 +87,7 @@ class World:
         return f"http://{self.lb_dns_name}:{self.test_port}"
 
 
-def _targets(value: Sequence[tuple[str, int]], what: str) -> tuple[tuple[str, int], ...]:
+def _targets(value: Sequence[tuple[str, int]], what: str, *, required: bool = True) -> tuple[tuple[str, int], ...]:
     targets = []
     for index, item in enumerate(value):
         try:
@@ -95,7 +97,7 @@ def _targets(value: Sequence[tuple[str, int]], what: str) -> tuple[tuple[str, in
         if not isinstance(ip, str) or not ip or isinstance(port, bool) or not isinstance(port, int):
             raise ValueError(f"{what}[{index}] must be an (ip, port) pair, got {item!r}")
         targets.append((ip, port))
-    if not targets:
+    if required and not targets:
         raise ValueError(f"{what} must name at least one (ip, port) target")
     return tuple(targets)
 
@@ -108,23 +110,31 @@ def seed_bluegreen(
     prod_port: int = 8080,
     test_port: int = 9080,
     blue_targets: Sequence[tuple[str, int]] = (("10.0.1.10", 3000),),
-    green_targets: Sequence[tuple[str, int]] = (("10.0.2.10", 3000),),
+    green_targets: Sequence[tuple[str, int]] | None = None,
     lb_dns_name: str | None = None,
     blue_version: str = "1.0.0",
     green_version: str = "2.0.0",
     controller: str = "CODE_DEPLOY",
     hook_function: str = DEFAULT_HOOK_FUNCTION,
+    deployment: bool = True,
 ) -> World:
     """Create a blue/green deployment in progress in the twin (see the module docstring); returns its World.
 
     `session` is a boto3 Session whose clients reach the twin (greenlight.twin.aws.session()).
     `lb_dns_name` replaces the load balancer's DNSName (the twin points it at 127.0.0.1).
+    `green_targets` defaults to one made-up target with a deployment, and to none without one.
+    `deployment=False` seeds the world at rest, with production and test traffic on blue and no
+    deployment in progress: the World's deployment fields (deployment_id, hook_execution_id, the green
+    task set, green_revision_arn) are then None.
     """
     controller = choice(controller, ("CODE_DEPLOY", "ECS"), "controller", fold_case=True)
     if prod_port == test_port:
         raise ValueError(f"prod_port and test_port must differ, both are {prod_port}")
     blue = _targets(blue_targets, "blue_targets")
-    green = _targets(green_targets, "green_targets")
+    if green_targets is None:
+        green_targets = (("10.0.2.10", 3000),) if deployment else ()
+    # A deployment needs green tasks to shift test traffic to; a world at rest has none unless asked.
+    green = _targets(green_targets, "green_targets", required=deployment)
     region = region or session.region_name or "us-east-1"
     ec2 = session.client("ec2", region_name=region)
     elb = session.client("elbv2", region_name=region)
@@ -172,15 +182,16 @@ def seed_bluegreen(
             HealthyThresholdCount=2,
             Matcher={"HttpCode": "200"},
         )["TargetGroups"][0]
-        elb.register_targets(
-            TargetGroupArn=group["TargetGroupArn"], Targets=[{"Id": ip, "Port": port} for ip, port in targets]
-        )
+        if targets:  # green's group stays empty in a world at rest
+            elb.register_targets(
+                TargetGroupArn=group["TargetGroupArn"], Targets=[{"Id": ip, "Port": port} for ip, port in targets]
+            )
         groups[side] = (group["TargetGroupArn"], group["TargetGroupName"])
     (blue_tg, blue_tg_name), (green_tg, green_tg_name) = groups["blue"], groups["green"]
 
     # CodeDeploy at AfterAllowTestTraffic: production still on blue, the test listener already on green.
-    # ECS native: both listeners forward to blue by default; rules (below) carry the weights.
-    test_default = green_tg if controller == "CODE_DEPLOY" else blue_tg
+    # ECS native, and any world at rest: both listeners forward to blue by default (ECS: rules below carry the weights).
+    test_default = green_tg if controller == "CODE_DEPLOY" and deployment else blue_tg
     prod_listener = elb.create_listener(
         LoadBalancerArn=lb_arn, Protocol="HTTP", Port=prod_port, DefaultActions=[_forward(blue_tg)]
     )["Listeners"][0]["ListenerArn"]
@@ -250,8 +261,8 @@ def seed_bluegreen(
         "hook_function_arn": hook_function_arn,
     }
     if controller == "CODE_DEPLOY":
-        return _seed_codedeploy(session, region, common, network)
-    return _seed_ecs_native(session, region, common, network)
+        return _seed_codedeploy(session, region, common, network, deployment=deployment)
+    return _seed_ecs_native(session, region, common, network, deployment=deployment)
 
 
 def _forward(tg_arn: str) -> dict[str, Any]:
@@ -270,7 +281,9 @@ def _weighted(blue_tg: str, blue_weight: int, green_tg: str, green_weight: int) 
     }
 
 
-def _seed_codedeploy(session: Any, region: str, w: dict[str, Any], network: dict[str, Any]) -> World:
+def _seed_codedeploy(
+    session: Any, region: str, w: dict[str, Any], network: dict[str, Any], *, deployment: bool
+) -> World:
     ecs_client = session.client("ecs", region_name=region)
     cd = session.client("codedeploy", region_name=region)
     service_arn = ecs_client.create_service(
@@ -287,7 +300,8 @@ def _seed_codedeploy(session: Any, region: str, w: dict[str, Any], network: dict
 
     ecs.set_service_counts(service_arn, running_count=len(w["blue_targets"]))
     task_sets = {}
-    for side in ("blue", "green"):
+    # At rest only blue's task set exists: CodeDeploy creates green's in each deployment.
+    for side in ("blue", "green") if deployment else ("blue",):
         task_set = ecs_client.create_task_set(
             cluster=w["cluster_name"],
             service=w["service_name"],
@@ -333,6 +347,19 @@ def _seed_codedeploy(session: Any, region: str, w: dict[str, Any], network: dict
         ecsServices=[{"serviceName": w["service_name"], "clusterName": w["cluster_name"]}],
         autoRollbackConfiguration={"enabled": True, "events": ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"]},
     )
+    resting = World(
+        **w,
+        service_arn=service_arn,
+        application_name=application,
+        deployment_group_name=group,
+        deployment_group_arn=codedeploy.deployment_group_arn(
+            region=region, application_name=application, deployment_group_name=group
+        ),
+        blue_task_set_id=task_sets["blue"][0],
+        blue_task_set_arn=task_sets["blue"][1],
+    )
+    if not deployment:
+        return resting
     appspec = json.dumps(
         {
             "version": 0.0,
@@ -386,18 +413,10 @@ def _seed_codedeploy(session: Any, region: str, w: dict[str, Any], network: dict
         lifecycle_events=dict.fromkeys(("BeforeInstall", "Install", "AfterInstall", "AllowTestTraffic"), "Succeeded"),
     )
     hook_execution_id = codedeploy.open_hook_execution(deployment_id, "AfterAllowTestTraffic")
-    return World(
-        **w,
-        service_arn=service_arn,
-        application_name=application,
-        deployment_group_name=group,
-        deployment_group_arn=codedeploy.deployment_group_arn(
-            region=region, application_name=application, deployment_group_name=group
-        ),
+    return replace(
+        resting,
         deployment_id=deployment_id,
         hook_execution_id=hook_execution_id,
-        blue_task_set_id=task_sets["blue"][0],
-        blue_task_set_arn=task_sets["blue"][1],
         green_task_set_id=task_sets["green"][0],
         green_task_set_arn=task_sets["green"][1],
     )
@@ -410,14 +429,17 @@ def _container_lb(tg_arn: str, advanced: dict[str, Any] | None = None) -> dict[s
     return lb
 
 
-def _seed_ecs_native(session: Any, region: str, w: dict[str, Any], network: dict[str, Any]) -> World:
+def _seed_ecs_native(
+    session: Any, region: str, w: dict[str, Any], network: dict[str, Any], *, deployment: bool
+) -> World:
     ecs_client = session.client("ecs", region_name=region)
     elb = session.client("elbv2", region_name=region)
-    # At POST_TEST_TRAFFIC_SHIFT: production rule all blue, test rule all green.
+    # At POST_TEST_TRAFFIC_SHIFT: production rule all blue, test rule all green; at rest both all blue.
+    serving = "green" if deployment else "blue"
     rules = {}
     for route, listener, (blue_weight, green_weight) in (
         ("prod", w["prod_listener_arn"], (100, 0)),
-        ("test", w["test_listener_arn"], (0, 100)),
+        ("test", w["test_listener_arn"], (0, 100) if deployment else (100, 0)),
     ):
         rules[route] = elb.create_rule(
             ListenerArn=listener,
@@ -440,8 +462,8 @@ def _seed_ecs_native(session: Any, region: str, w: dict[str, Any], network: dict
     service_arn = ecs_client.create_service(
         cluster=w["cluster_name"],
         serviceName=w["service_name"],
-        taskDefinition=w["green_task_def_arn"],
-        desiredCount=len(w["green_targets"]),
+        taskDefinition=w[f"{serving}_task_def_arn"],
+        desiredCount=len(w[f"{serving}_targets"]),
         launchType="FARGATE",
         deploymentController={"type": "ECS"},
         deploymentConfiguration={
@@ -462,7 +484,7 @@ def _seed_ecs_native(session: Any, region: str, w: dict[str, Any], network: dict
         healthCheckGracePeriodSeconds=30,
     )["service"]["serviceArn"]
 
-    ecs.set_service_counts(service_arn, running_count=len(w["green_targets"]))
+    ecs.set_service_counts(service_arn, running_count=len(w[f"{serving}_targets"]))
     revisions = {
         side: ecs.register_service_revision(
             service_arn,
@@ -470,33 +492,39 @@ def _seed_ecs_native(session: Any, region: str, w: dict[str, Any], network: dict
             load_balancers=balancers,
             resolved_load_balancers=[{"targetGroupArn": w[f"{side}_tg_arn"], "productionListenerRule": rules["prod"]}],
         )
-        for side in ("blue", "green")
+        for side in (("blue", "green") if deployment else ("blue",))
     }
-    deployment_arn = ecs.start_service_deployment(
-        service_arn,
-        target_revision=ecs.RevisionSummary(
-            revisions["green"],
-            requested_task_count=len(w["green_targets"]),
-            requested_test_traffic_weight=100.0,
-            requested_production_traffic_weight=0.0,
-        ),
-        source_revisions=[
-            ecs.RevisionSummary(
-                revisions["blue"],
-                requested_task_count=len(w["blue_targets"]),
-                requested_test_traffic_weight=0.0,
-                requested_production_traffic_weight=100.0,
-            )
-        ],
-        status="IN_PROGRESS",
-        lifecycle_stage="POST_TEST_TRAFFIC_SHIFT",
-    )
-    return World(
+
+    def summary(side: str, test_weight: float, production_weight: float) -> ecs.RevisionSummary:
+        return ecs.RevisionSummary(
+            revisions[side],
+            requested_task_count=len(w[f"{side}_targets"]),
+            requested_test_traffic_weight=test_weight,
+            requested_production_traffic_weight=production_weight,
+        )
+
+    resting = World(
         **w,
         service_arn=service_arn,
         prod_rule_arn=rules["prod"],
         test_rule_arn=rules["test"],
         blue_revision_arn=revisions["blue"],
-        green_revision_arn=revisions["green"],
-        service_deployment_arn=deployment_arn,
     )
+    if not deployment:
+        # ECS native runs a deployment when it creates a service: at rest, the one that created it with blue.
+        created = ecs.start_service_deployment(
+            service_arn,
+            target_revision=summary("blue", 100.0, 100.0),
+            source_revisions=[],
+            status="SUCCESSFUL",
+            lifecycle_stage="CLEAN_UP",
+        )
+        return replace(resting, service_deployment_arn=created)
+    deployment_arn = ecs.start_service_deployment(
+        service_arn,
+        target_revision=summary("green", 100.0, 0.0),
+        source_revisions=[summary("blue", 0.0, 100.0)],
+        status="IN_PROGRESS",
+        lifecycle_stage="POST_TEST_TRAFFIC_SHIFT",
+    )
+    return replace(resting, green_revision_arn=revisions["green"], service_deployment_arn=deployment_arn)
