@@ -7,14 +7,12 @@ tests check that it does), so the command reads real DescribeStacks answers.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 import yaml
-from moto.server import ThreadedMotoServer
 
 from greenlight.appspec import hook_output
 from greenlight.cli.main import main
@@ -34,15 +32,10 @@ def hook_outputs(stack: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def moto_endpoint() -> Iterator[str]:
-    """A moto server of this module's own, on 127.0.0.1 and a free port."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
+def moto_endpoint(moto_server: Any) -> str:
+    """The session's moto server (tests/functional/conftest.py), emptied for this module."""
+    moto_server.reset()
+    return str(moto_server.endpoint_url)
 
 
 @pytest.fixture(scope="module")

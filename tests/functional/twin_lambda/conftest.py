@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -57,14 +58,7 @@ def make_config() -> Callable[..., FunctionConfig]:
 
 
 @pytest.fixture(scope="module")
-def moto_endpoint() -> Iterator[str]:
-    """moto in server mode on 127.0.0.1 (a free port)."""
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
+def moto_endpoint(moto_server: Any) -> str:
+    """The session's moto server (tests/functional/conftest.py), emptied for this module."""
+    moto_server.reset()
+    return str(moto_server.endpoint_url)

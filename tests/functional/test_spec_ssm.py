@@ -1,44 +1,24 @@
 """A spec kept in SSM Parameter Store (`ssm:/name`), read through Powertools Parameters.
 
-Not pure like the rest of tests/unit: SSM is the twin's moto server, in server mode on 127.0.0.1.
+SSM is the twin's moto server, in server mode on 127.0.0.1 (the session's, from tests/functional/conftest.py).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from greenlight.spec import SpecError, SpecSourceError, load
-from support.aws import drop_parameter_providers
-from support.servers import loopback_guard
 
 SPEC = {"version": 1, "hooks": {"AfterAllowTestTraffic": [{"name": "health", "http": {"path": "/health"}}]}}
 
 
-@pytest.fixture(scope="module")
-def twin() -> Iterator[Any]:
-    from greenlight.twin.aws import start
-
-    server = start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 @pytest.fixture
-def ssm(twin: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """An SSM client of the emptied twin, with this process's boto3 pointed there too."""
-    twin.reset()
-    for name, value in twin.client_env().items():
-        monkeypatch.setenv(name, value)
-    drop_parameter_providers()
-    with loopback_guard():
-        yield twin.session().client("ssm")
-    drop_parameter_providers()
+def ssm(aws_env: Any) -> Any:
+    """An SSM client of the emptied moto server (this process's boto3 points there too)."""
+    return aws_env.session().client("ssm")
 
 
 def test_spec_ssm_with_injected_client(ssm: Any) -> None:
