@@ -32,7 +32,7 @@ SHOULD_BE_LAZY = (
     "greenlight.spec",
     "greenlight.validation",
     "greenlight.discovery.codedeploy",
-    "greenlight.twin",
+    "greenlight_twin",
     "jmespath",
     "requests",
     "urllib3",

@@ -16,10 +16,11 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from greenlight.aws.errors import DENIED, error_code
 from greenlight.probe import redact
 
 if TYPE_CHECKING:
-    from greenlight.checks.base import CheckContext
+    from greenlight.engine.check import CheckContext
 
 # Seconds a fetched secret is reused by warm invocations: bounded so a rotation is picked up.
 CACHE_SECONDS = 300.0
@@ -82,15 +83,6 @@ def _read(kind: str, name: str, client: Any) -> str:
     return str(client.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"])
 
 
-def _error_code(exc: BaseException) -> str:
-    response = getattr(exc, "response", None)
-    if isinstance(response, dict):
-        code = response.get("Error", {}).get("Code")
-        if code:
-            return str(code)
-    return type(exc).__name__
-
-
 def _fetch_bounded(kind: str, name: str, client: Any, ref: str, limit: float) -> str:
     """`_read` in a daemon thread, waited for at most `limit` seconds."""
     box: dict[str, Any] = {}
@@ -107,9 +99,9 @@ def _fetch_bounded(kind: str, name: str, client: Any, ref: str, limit: float) ->
     if "value" in box:
         return str(box["value"])
     if "error" in box:
-        code = _error_code(box["error"])
+        code = error_code(box["error"]) or type(box["error"]).__name__
         hint = ""
-        if code in ("AccessDeniedException", "AccessDenied"):
+        if code in DENIED:
             action = (
                 "secretsmanager:GetSecretValue" if kind == "secretsmanager" else "ssm:GetParameter (and kms:Decrypt)"
             )

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from greenlight.checks.base import CheckContext, Target
+from greenlight.engine.check import CheckContext, Target
 from greenlight.engine.deadline import Deadline
 from greenlight.engine.model import RunResult
 from greenlight.engine.policy import combine

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from greenlight.twin import aws as twin_aws
-from greenlight.twin.controller import Twin, TwinConfig
-from greenlight.twin.lambdas import RieNotFoundError, find_rie, repo_root
-from greenlight.twin.progress import ConsoleProgress
-from greenlight.twin.services import child_processes
+from greenlight_twin import aws as twin_aws
+from greenlight_twin.controller import Twin, TwinConfig
+from greenlight_twin.lambdas import RieNotFoundError, find_rie, repo_root
+from greenlight_twin.progress import ConsoleProgress
+from greenlight_twin.services import child_processes
 
 SPECS = repo_root() / "examples" / "twin"
 # Short everything: the load balancer checks health twice a second and publishes metrics every second.

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from greenlight.twin.lambdas import repo_root
-from greenlight.twin.processes import process_is_running
-from greenlight.twin.services import child_processes
+from greenlight_twin.lambdas import repo_root
+from greenlight_twin.processes import process_is_running
+from greenlight_twin.services import child_processes
 
 pytestmark = pytest.mark.e2e
 
@@ -31,7 +31,7 @@ DEMO = SPECS / "demo.yaml"
 
 def greenlight(*args: str, rie: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "greenlight", *args],
+        [sys.executable, "-m", "greenlight_cli", *args],
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -45,7 +45,7 @@ def twin_up(rie_binary: Path, tmp_path: Path) -> Iterator[tuple[subprocess.Popen
     """`greenlight twin up --controller ECS` in the background; killed with its whole session at the end."""
     state = tmp_path / "state.json"
     process = subprocess.Popen(
-        [sys.executable, "-m", "greenlight", "twin", "up", "--controller", "ECS", "--state", str(state)],
+        [sys.executable, "-m", "greenlight_cli", "twin", "up", "--controller", "ECS", "--state", str(state)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

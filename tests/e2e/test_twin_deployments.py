@@ -16,11 +16,11 @@ from typing import Any
 
 import pytest
 
-from greenlight.twin import aws as twin_aws
-from greenlight.twin.controller import Twin
-from greenlight.twin.demo import ProductionWatcher
-from greenlight.twin.deployments import DeploymentOutcome
-from greenlight.twin.lambdas import repo_root
+from greenlight_twin import aws as twin_aws
+from greenlight_twin.controller import Twin
+from greenlight_twin.demo import ProductionWatcher
+from greenlight_twin.deployments import DeploymentOutcome
+from greenlight_twin.lambdas import repo_root
 
 pytestmark = pytest.mark.e2e
 

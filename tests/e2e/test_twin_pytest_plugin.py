@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from greenlight.twin.lambdas import repo_root
+from greenlight_twin.lambdas import repo_root
 
 pytestmark = pytest.mark.e2e
 
@@ -24,7 +24,7 @@ SPECS = repo_root() / "examples" / "twin"
 USER_TESTS = """
 import pytest
 
-from greenlight.twin.controller import TwinConfig
+from greenlight_twin.controller import TwinConfig
 
 SPEC = {spec!r}
 
@@ -52,7 +52,7 @@ def test_spec_accepts_unhealthy_build(greenlight_twin):
 
 
 def plugin_registered() -> bool:
-    return any(ep.value == "greenlight.twin.pytest_plugin" for ep in metadata.entry_points(group="pytest11"))
+    return any(ep.value == "greenlight_twin.pytest_plugin" for ep in metadata.entry_points(group="pytest11"))
 
 
 def test_pytest_plugin_user_suite_asserts_accept_and_reject(rie_binary: Path, tmp_path: Path) -> None:
@@ -60,7 +60,7 @@ def test_pytest_plugin_user_suite_asserts_accept_and_reject(rie_binary: Path, tm
     # GIVEN a user's test module written against the plugin's fixtures
     module = tmp_path / "test_my_spec.py"
     module.write_text(USER_TESTS.format(spec=str(SPECS / "demo.yaml")))
-    plugin = [] if plugin_registered() else ["-p", "greenlight.twin.pytest_plugin"]
+    plugin = [] if plugin_registered() else ["-p", "greenlight_twin.pytest_plugin"]
 
     # WHEN pytest runs it
     done = subprocess.run(

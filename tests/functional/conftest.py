@@ -61,7 +61,7 @@ def refused_port() -> Iterator[RefusingPort]:
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[Any]:
     """One moto server (with greenlight's extensions) on 127.0.0.1 for the session."""
-    from greenlight.twin.aws import start
+    from greenlight_twin.aws import start
 
     server = start()
     try:

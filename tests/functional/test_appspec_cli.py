@@ -14,9 +14,9 @@ import boto3
 import pytest
 import yaml
 
-from greenlight.appspec import hook_output
-from greenlight.cli.main import main
 from greenlight.lifecycle import CODEDEPLOY_HOOKS
+from greenlight_cli.appspec.build import hook_output
+from greenlight_cli.main import main
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's default account

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from greenlight.cli.main import main
+from greenlight_cli.main import main
 from support.servers import HttpServer, Reply
 
 REPO = Path(__file__).resolve().parents[2]
@@ -247,7 +247,7 @@ def test_cli_validate_missing_file_exit_2(tmp_path: Path, capsys: pytest.Capture
 
 def test_cli_validate_examples_and_bundled_spec(capsys: pytest.CaptureFixture[str]) -> None:
     # GIVEN the specs shipped in the repository
-    shipped = [REPO / "examples" / "basic.yaml", REPO / "hooks" / "greenlight.yaml"]
+    shipped = [REPO / "examples" / "basic.yaml", REPO / "hooks" / "greenlight" / "default_spec.yaml"]
     # WHEN each is validated
     codes = [main(["validate", "--spec", str(path)]) for path in shipped]
     # THEN all are valid
@@ -269,9 +269,9 @@ def test_cli_module_entry_point_runs(serve: Callable[..., HttpServer], spec_file
     # GIVEN a healthy service and a spec
     server = serve(Reply())
     path = spec_file(one_check(server.url))
-    # WHEN `python -m greenlight check` runs as its own process
+    # WHEN `python -m greenlight_cli check` runs as its own process
     proc = subprocess.run(
-        [sys.executable, "-m", "greenlight", "check", "--spec", str(path), "--json"],
+        [sys.executable, "-m", "greenlight_cli", "check", "--spec", str(path), "--json"],
         capture_output=True,
         text=True,
         timeout=60,

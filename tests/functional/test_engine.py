@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from greenlight.checks.base import Check, CheckContext, Target
+from greenlight.engine.check import Check, CheckContext, Target
 from greenlight.engine.deadline import Deadline
 from greenlight.engine.model import Measurement, Status, Verdict, passed
 from greenlight.engine.policy import Policy

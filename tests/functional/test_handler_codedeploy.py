@@ -19,7 +19,7 @@ from greenlight.aws import AwsClients
 from greenlight.handlers import codedeploy
 from greenlight.handlers.common import InvalidEventError
 from greenlight.reporting.codedeploy import ReportError
-from greenlight.twin.aws import clear_faults, deny, open_hook_execution, reported_status, seed_bluegreen, session
+from greenlight_twin.aws import clear_faults, deny, open_hook_execution, reported_status, seed_bluegreen, session
 from support.aws import drop_parameter_providers
 from support.lambda_context import FakeLambdaContext
 from support.servers import HttpServer, RefusingPort, Reply

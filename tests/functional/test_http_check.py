@@ -10,7 +10,7 @@ import pytest
 
 from greenlight import __version__
 from greenlight.aws import AwsClients
-from greenlight.checks.base import CheckContext
+from greenlight.engine.check import CheckContext
 from greenlight.engine.deadline import Deadline
 from greenlight.engine.model import CheckResult, Measurement, Status
 from greenlight.probe.http import ProbeError, Request, fetch

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from greenlight.twin.cfn import load_template
+from greenlight_twin.cfn import load_template
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"

@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 from cfn_conditions import PSEUDO, Evaluation, evaluate_template, references, resolve_ifs
 
-from greenlight import appspec
 from greenlight.lifecycle import CODEDEPLOY_HOOKS
+from greenlight_cli.appspec import build as appspec
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
@@ -215,7 +215,7 @@ def test_template_code_uri_vendors_pinned_runtime_dependencies() -> None:
     # THEN Powertools is vendored (no layer), with the other runtime dependencies, each pinned
     assert {name.lower() for name in pins} == {"aws-lambda-powertools", "boto3", "requests", "pyyaml"}
     assert all(re.fullmatch(r"\d+(\.\d+)+", version) for version in pins.values())
-    assert (ROOT / "hooks" / "greenlight.yaml").is_file()
+    assert (ROOT / "hooks" / "greenlight" / "default_spec.yaml").is_file()
 
 
 @pytest.mark.parametrize("module", ["greenlight.handlers.codedeploy", "greenlight.handlers.ecs"])

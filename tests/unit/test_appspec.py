@@ -7,8 +7,9 @@ import json
 import pytest
 import yaml
 
-from greenlight import appspec
-from greenlight.appspec import (
+from greenlight.lifecycle import CODEDEPLOY_HOOKS
+from greenlight_cli.appspec import build as appspec
+from greenlight_cli.appspec.build import (
     AppSpecError,
     StackInfo,
     StackOutputsError,
@@ -19,7 +20,6 @@ from greenlight.appspec import (
     hook_output,
     render,
 )
-from greenlight.lifecycle import CODEDEPLOY_HOOKS
 
 REGION, ACCOUNT = "eu-south-1", "123456789012"
 TASK_DEF = f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/greenlight-demo:7"

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 
 from greenlight import spec as specs
-from greenlight.checks import KINDS
+from greenlight.checks import KINDS, requirements
 from greenlight.checks.identity import expected_value, image_tag, pick_container
 from greenlight.checks.metric import valid_period
-from greenlight.checks.support import Needs, requirements
 from greenlight.checks.target_health import describe_state
+from greenlight.engine.check import Needs
 
 NEW_KINDS = ("target_health", "task_set", "alarms", "metric", "per_target", "identity")
 

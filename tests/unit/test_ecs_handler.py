@@ -24,8 +24,8 @@ from greenlight.aws import AwsClients
 from greenlight.checks import KINDS, Check, CheckContext
 from greenlight.engine.model import Measurement, errored, failed, passed
 from greenlight.handlers.ecs import handle
-from greenlight.handlers.ecs_state import MAX_STATE_BYTES, STATE_KEY, size_of
 from greenlight.reporting.ecs import FAILED, IN_PROGRESS, SUCCEEDED, validate_response
+from greenlight.reporting.ecs_state import MAX_STATE_BYTES, STATE_KEY, size_of
 from greenlight.spec.schema import Field, Obj, Str
 from support.lambda_context import FakeLambdaContext
 
@@ -64,7 +64,7 @@ def scripted_kind(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 @pytest.fixture
 def aws() -> AwsClients:
-    from greenlight.twin.aws import session
+    from greenlight_twin.aws import session
 
     # 127.0.0.1:1 refuses at once; one attempt, so the refusal comes back without retries.
     return AwsClients(session=session("http://127.0.0.1:1"), retries={"mode": "standard", "max_attempts": 1})

@@ -12,7 +12,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from greenlight.handlers.ecs import handle
-from greenlight.handlers.ecs_state import STATE_KEY
 from greenlight.reporting.ecs import (
     FAILED,
     IN_PROGRESS,
@@ -25,6 +24,7 @@ from greenlight.reporting.ecs import (
     respond,
     validate_response,
 )
+from greenlight.reporting.ecs_state import STATE_KEY
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 PROGRESS = {STATE_KEY: {"v": 1}}

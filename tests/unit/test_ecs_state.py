@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from greenlight.engine.model import Status, Tally
 from greenlight.engine.runner import CheckState
-from greenlight.handlers.ecs_state import (
+from greenlight.reporting.ecs_state import (
     MAX_STATE_BYTES,
     STATE_KEY,
     HookState,

@@ -437,7 +437,7 @@ def test_spec_load_not_utf8(tmp_path: Path) -> None:
     assert str(caught.value) == f"spec file {path} is not UTF-8 text"
 
 
-@pytest.mark.parametrize("path", ["examples/basic.yaml", "hooks/greenlight.yaml"])
+@pytest.mark.parametrize("path", ["examples/basic.yaml", "hooks/greenlight/default_spec.yaml"])
 def test_spec_shipped_specs_are_valid(path: str) -> None:
     # GIVEN a spec shipped in the repository
     # WHEN it is loaded with no environment variables set

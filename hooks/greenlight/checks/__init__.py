@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterable
+from typing import Any
 
-from greenlight.checks.base import Check, CheckContext, Target, TlsSettings
+from greenlight.engine.check import Check, CheckContext, Needs, Target, TlsSettings
 
 # kind name in the spec -> "module:Class"; the import happens only when a spec uses the kind.
 KINDS: dict[str, str] = {
@@ -25,4 +27,14 @@ def check_class(kind: str) -> type[Check]:
     return cls
 
 
-__all__ = ["KINDS", "Check", "CheckContext", "Target", "TlsSettings", "check_class"]
+def requirements(check_specs: Iterable[Any]) -> Needs:
+    """What a hook's checks (spec CheckSpecs) need from discovery, from each kind's `needs(body)` classmethod."""
+    total = Needs()
+    for cs in check_specs:
+        needs = getattr(check_class(cs.kind), "needs", None)
+        if callable(needs):
+            total = total | needs(cs.body)
+    return total
+
+
+__all__ = ["KINDS", "Check", "CheckContext", "Needs", "Target", "TlsSettings", "check_class", "requirements"]

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from greenlight.checks.base import Check, CheckContext
-from greenlight.checks.support import Needs, paginate
+from greenlight.checks.support import paginate
+from greenlight.engine.check import Check, CheckContext, Needs
 from greenlight.engine.model import Measurement, errored, failed, passed
 from greenlight.spec.errors import Problem
 from greenlight.spec.schema import Field, ListOf, Obj, Str, join

@@ -7,8 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from greenlight.checks.base import Check, CheckContext, Target
-from greenlight.checks.support import Needs
+from greenlight.engine.check import Check, CheckContext, Needs, Target
 from greenlight.engine.model import Measurement, Status
 from greenlight.probe import redact
 from greenlight.probe.http import ProbeError, Request, Response, fetch

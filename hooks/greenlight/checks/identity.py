@@ -12,10 +12,10 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from greenlight.checks.base import CheckContext
 from greenlight.checks.http import SCHEMA as HTTP_SCHEMA
 from greenlight.checks.http import HttpCheck
-from greenlight.checks.support import Needs, NoDeploymentError, call, side_of, task_definition_name
+from greenlight.checks.support import NoDeploymentError, call, side_of, task_definition_name
+from greenlight.engine.check import CheckContext, Needs
 from greenlight.probe.http import Response
 from greenlight.spec.errors import Problem
 from greenlight.spec.schema import Bool, Field, Obj, Str, join

@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from greenlight.checks.base import Check, CheckContext
-from greenlight.checks.support import Needs, NoDeploymentError, call, deployment_of
+from greenlight.checks.support import NoDeploymentError, call, deployment_of
+from greenlight.engine.check import Check, CheckContext, Needs
 from greenlight.engine.model import Measurement, errored, failed, passed
 from greenlight.spec.errors import Problem
 from greenlight.spec.schema import Duration, Field, MapOf, Number, Obj, Str, join

@@ -11,10 +11,10 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from greenlight.checks.base import CheckContext, Target
 from greenlight.checks.http import SCHEMA as HTTP_SCHEMA
 from greenlight.checks.http import HttpCheck
-from greenlight.checks.support import TARGET_GROUP_REF, Needs, call, show_target, target_group
+from greenlight.checks.support import TARGET_GROUP_REF, call, show_target, target_group
+from greenlight.engine.check import CheckContext, Needs, Target
 from greenlight.engine.model import Measurement, Status, errored, failed, passed
 from greenlight.spec.schema import Field, Int, Obj, Str
 

@@ -1,5 +1,5 @@
-"""What the AWS-side checks share: the deployment's sides, target group references, AWS calls that name
-the missing IAM action, and what a hook's checks need from discovery.
+"""What the AWS-side checks share: the deployment's sides, target group references, and AWS calls that name
+the missing IAM action.
 
 Nothing here imports boto3 or botocore at import time: spec validation imports every check module a
 spec uses, and the handler's cold start must stay small.
@@ -8,23 +8,21 @@ spec uses, and the handler's cold start must stay small.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from greenlight.aws.errors import explain
 from greenlight.spec.schema import Str
 
 if TYPE_CHECKING:
-    from greenlight.checks.base import CheckContext
     from greenlight.discovery.model import Deployment, Side
+    from greenlight.engine.check import CheckContext
 
 TARGET_GROUP_REF = Str(
     pattern=r"green|blue|arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup/[A-Za-z0-9-]+/[0-9a-f]+",
     pattern_doc="'green', 'blue' or a target group ARN",
 )
 
-_DENIED = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "UnauthorizedException"})
-_THROTTLED = frozenset({"Throttling", "ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded"})
 # boto3 sessions are not thread-safe while creating clients, and checks run side by side.
 _clients_lock = threading.RLock()
 
@@ -35,29 +33,6 @@ class AwsCallError(Exception):
 
 class NoDeploymentError(Exception):
     """A check needs the deployment (green's target group, task set) and there is none, or not that part."""
-
-
-@dataclass(frozen=True)
-class Needs:
-    """What a check needs before it can measure: listener URLs ('test', 'prod') and/or the deployment."""
-
-    listeners: frozenset[str] = frozenset()
-    deployment: bool = False
-
-    def __or__(self, other: Needs) -> Needs:
-        return Needs(self.listeners | other.listeners, self.deployment or other.deployment)
-
-
-def requirements(check_specs: Iterable[Any]) -> Needs:
-    """What a hook's checks (spec CheckSpecs) need, from each kind's `needs(body)` classmethod."""
-    from greenlight.checks import check_class
-
-    total = Needs()
-    for cs in check_specs:
-        needs = getattr(check_class(cs.kind), "needs", None)
-        if callable(needs):
-            total = total | needs(cs.body)
-    return total
 
 
 # --- the deployment ---------------------------------------------------------------------------------
@@ -113,37 +88,6 @@ def clients(ctx: CheckContext) -> Any:
 def client(ctx: CheckContext, service: str) -> Any:
     """The invocation's client for `service` (AwsClients creates clients under its own lock)."""
     return clients(ctx).client(service)
-
-
-def error_code(exc: BaseException) -> str | None:
-    response = getattr(exc, "response", None)
-    if isinstance(response, Mapping):
-        code = response.get("Error", {}).get("Code")
-        return str(code) if code else None
-    return None
-
-
-def explain(exc: Exception, action: str) -> str:
-    """One sentence on why an AWS call failed, naming the IAM action and what to do about it."""
-    code = error_code(exc)
-    if code in _DENIED:
-        return f"access denied to {action}; allow {action} in the IAM role greenlight runs with"
-    if code in _THROTTLED:
-        return f"{action} was throttled after retries ({code}); try again, or measure less often"
-    if code is not None:
-        message = str(getattr(exc, "response", {}).get("Error", {}).get("Message") or exc)
-        return f"{action} failed: {code}: {message[:300]}"
-    name = type(exc).__name__
-    if name in ("EndpointConnectionError", "ConnectTimeoutError", "ReadTimeoutError", "ConnectionClosedError"):
-        return (
-            f"no answer from the AWS API for {action} ({name}); a function in a VPC needs a route to it "
-            "(an interface VPC endpoint or a NAT gateway)"
-        )
-    if name in ("NoCredentialsError", "PartialCredentialsError"):
-        return f"no AWS credentials for {action}: configure credentials (or run inside Lambda)"
-    if name == "NoRegionError":
-        return f"no AWS region for {action}: set AWS_REGION or AWS_DEFAULT_REGION"
-    return f"{action} failed: {name}: {str(exc)[:300]}"
 
 
 def call(ctx: CheckContext, service: str, operation: str, action: str, /, **params: Any) -> dict[str, Any]:

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from greenlight.checks.base import Check, CheckContext
-from greenlight.checks.support import TARGET_GROUP_REF, Needs, call, show_target, target_group
+from greenlight.checks.support import TARGET_GROUP_REF, call, show_target, target_group
+from greenlight.engine.check import Check, CheckContext, Needs
 from greenlight.engine.model import Measurement, failed, passed
 from greenlight.spec.schema import Field, Int, Obj
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from greenlight.checks.base import Check, CheckContext
-from greenlight.checks.support import Needs, NoDeploymentError, call, deployment_of, side_of, task_definition_name
+from greenlight.checks.support import NoDeploymentError, call, deployment_of, side_of, task_definition_name
+from greenlight.engine.check import Check, CheckContext, Needs
 from greenlight.engine.model import Measurement, failed, passed
 from greenlight.spec.schema import Bool, Field, Obj, Str
 

@@ -18,7 +18,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from greenlight.checks.support import error_code, explain
+from greenlight.aws.errors import error_code, explain
 from greenlight.discovery.elbv2 import LoadBalancers
 from greenlight.discovery.model import Deployment, DiscoveryError, ListenerInfo, Side
 

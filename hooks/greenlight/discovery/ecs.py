@@ -22,7 +22,7 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from greenlight.checks.support import error_code, explain
+from greenlight.aws.errors import error_code, explain
 from greenlight.discovery.elbv2 import LoadBalancers, listener_arn_of_rule
 from greenlight.discovery.model import Deployment, DiscoveryError, ListenerInfo, Side
 

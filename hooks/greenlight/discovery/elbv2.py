@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
+from greenlight.aws.errors import DENIED, error_code
 from greenlight.discovery.model import DiscoveryError, ListenerInfo
 
 T = TypeVar("T")
@@ -17,9 +18,8 @@ def aws_call(what: str, action: str, fn: Callable[..., T], **kwargs: Any) -> T:
     try:
         return fn(**kwargs)
     except Exception as exc:
-        response = getattr(exc, "response", None)
-        code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
-        if code in ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation"):
+        code = error_code(exc)
+        if code in DENIED:
             raise DiscoveryError(
                 f"{what}: access denied to {action}; allow {action} in the hook function's role"
             ) from exc

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from greenlight.checks.base import Check, CheckContext
+from greenlight.engine.check import Check, CheckContext
 from greenlight.engine.deadline import Deadline
 from greenlight.engine.model import CheckResult, Measurement, Status, Tally
 from greenlight.engine.policy import Decision, cut_short, decide

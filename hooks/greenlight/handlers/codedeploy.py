@@ -22,11 +22,11 @@ from greenlight.handlers.common import (
     Settings,
     SettingsError,
     load_spec,
-    log_result,
     remaining_seconds,
 )
 from greenlight.lifecycle import CODEDEPLOY_HOOKS
 from greenlight.reporting.codedeploy import CodeDeployReporter
+from greenlight.reporting.log import log_result
 
 logger = Logger(service=os.getenv("POWERTOOLS_SERVICE_NAME", "greenlight"))
 metrics = Metrics(namespace=os.getenv("POWERTOOLS_METRICS_NAMESPACE", "greenlight"))
@@ -115,7 +115,7 @@ def handle(
                 "reason": f"hook {settings.hook} already completed as {earlier} by an earlier invocation",
             }
 
-        from greenlight.checks.support import requirements
+        from greenlight.checks import requirements
         from greenlight.validation import discovered_target, run_hook
 
         spec = load_spec(settings, env, aws)

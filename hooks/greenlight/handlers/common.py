@@ -1,4 +1,4 @@
-"""What every hook handler shares: settings from the environment, the deadline, logging the outcome."""
+"""What every hook handler shares: settings from the environment, event errors, the time left."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-
-from greenlight.engine.model import RunResult
 
 log = logging.getLogger("greenlight.handler")
 
@@ -70,29 +68,3 @@ def remaining_seconds(context: Any) -> float:
     """Time left in this Lambda invocation (15 minutes when there is no Lambda context, as in tests)."""
     getter = getattr(context, "get_remaining_time_in_millis", None)
     return getter() / 1000.0 if callable(getter) else 900.0
-
-
-def log_result(result: RunResult, metrics: Any = None) -> None:
-    """Per-check results as structured log fields, and the run's metrics."""
-    for check in result.checks:
-        log.info(
-            "check %s: %s",
-            check.name,
-            check.status.value,
-            extra={"check": check.to_dict(), "hook": result.hook},
-        )
-    log.info(
-        "verdict %s: %s",
-        result.verdict.value,
-        result.reason,
-        extra={"verdict": result.verdict.value, "succeeded": result.succeeded, "context": result.context},
-    )
-    if metrics is not None:
-        from aws_lambda_powertools.metrics import MetricUnit
-
-        passed = sum(1 for c in result.checks if c.status.value == "PASS")
-        metrics.add_dimension(name="hook", value=result.hook)
-        metrics.add_metric(name="ChecksPassed", unit=MetricUnit.Count, value=passed)
-        metrics.add_metric(name="ChecksFailed", unit=MetricUnit.Count, value=len(result.checks) - passed)
-        metrics.add_metric(name="ValidationDuration", unit=MetricUnit.Milliseconds, value=result.duration_ms)
-        metrics.add_metric(name="HookSucceeded" if result.succeeded else "HookFailed", unit=MetricUnit.Count, value=1)

@@ -6,7 +6,7 @@ ECS invokes the function with `{"executionId", "lifecycleStage", "resourceArn", 
 
 One invocation runs the stage's checks (those the spec gives under the stage's name, or else under its
 CodeDeploy equivalent) for as long as the Lambda's remaining time minus the reserve allows. Checks not
-decided by then are paused; their tallies go into hookDetails (greenlight.handlers.ecs_state) and the
+decided by then are paused; their tallies go into hookDetails (greenlight.reporting.ecs_state) and the
 function answers IN_PROGRESS, so a validation may last up to the spec's `max_duration`, and its verdict
 is the one a single uninterrupted run would reach.
 
@@ -37,10 +37,10 @@ from greenlight.handlers.common import (
     Settings,
     SettingsError,
     load_spec,
-    log_result,
     remaining_seconds,
 )
-from greenlight.handlers.ecs_state import (
+from greenlight.reporting import ecs as reporting
+from greenlight.reporting.ecs_state import (
     STATE_KEY,
     HookState,
     Identity,
@@ -50,7 +50,7 @@ from greenlight.handlers.ecs_state import (
     encode,
     result_entry,
 )
-from greenlight.reporting import ecs as reporting
+from greenlight.reporting.log import log_check, log_result
 
 logger = Logger(service=os.getenv("POWERTOOLS_SERVICE_NAME", "greenlight"))
 metrics = Metrics(namespace=os.getenv("POWERTOOLS_METRICS_NAMESPACE", "greenlight"))
@@ -486,7 +486,7 @@ class _Invocation:
 
     def discover(self, spec: Any, checks: tuple[Any, ...]) -> tuple[Any, bool, bool]:
         """(deployment or None, first deployment?, rolling back?): discovery when the checks need it."""
-        from greenlight.checks.support import requirements
+        from greenlight.checks import requirements
         from greenlight.discovery.ecs import EcsDiscovery
         from greenlight.discovery.model import DiscoveryError
 
@@ -526,12 +526,7 @@ class _Invocation:
         delay = reporting.callback_delay(min(due - now, max(left_total - (now - self.now), 0.0)))
         state = HookState(self.identity, self.round, self.started_at, states)
         for c in result.checks:
-            log.info(
-                "check %s: %s",
-                c.name,
-                "paused" if c.paused else c.status.value,
-                extra={"check": c.to_dict(), "hook": result.hook, "round": self.round},
-            )
+            log_check(c, result.hook, round=self.round)
         if self.metrics_sink is not None:
             from aws_lambda_powertools.metrics import MetricUnit
 

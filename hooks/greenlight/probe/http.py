@@ -30,7 +30,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import NameResolutionError, NewConnectionError
 
 from greenlight import USER_AGENT
-from greenlight.checks.base import TlsSettings
+from greenlight.engine.check import TlsSettings
 from greenlight.probe import redact
 
 _CHUNK = 16 * 1024

@@ -13,12 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from greenlight.aws.errors import DENIED, THROTTLED, error_code
+
 SUCCEEDED = "Succeeded"
 FAILED = "Failed"
 ACTION = "codedeploy:PutLifecycleEventHookExecutionStatus"
 
-_THROTTLED = frozenset({"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded"})
-_DENIED = frozenset({"AccessDeniedException", "AccessDenied", "UnauthorizedOperation"})
 
 log = logging.getLogger("greenlight.reporting")
 
@@ -32,13 +32,6 @@ class ReportOutcome:
     status: str
     recorded: bool  # False: the hook execution had already been completed by an earlier invocation
     attempts: int
-
-
-def _error_code(exc: Exception) -> str | None:
-    response = getattr(exc, "response", None)
-    if isinstance(response, dict):
-        return response.get("Error", {}).get("Code")
-    return None
 
 
 class CodeDeployReporter:
@@ -95,7 +88,7 @@ class CodeDeployReporter:
                     status=status,
                 )
             except Exception as exc:
-                code = _error_code(exc)
+                code = error_code(exc)
                 if code == "LifecycleEventAlreadyCompletedException":
                     log.warning(
                         "hook execution already completed; an earlier invocation reported it, nothing changed",
@@ -105,11 +98,11 @@ class CodeDeployReporter:
                     return self.reported
                 delay = self.base_delay * (2 ** (attempt - 1))
                 left = self.time_left() if self.time_left else float("inf")
-                if code in _THROTTLED and attempt < self.max_attempts and left > delay + 1:
+                if code in THROTTLED and attempt < self.max_attempts and left > delay + 1:
                     log.warning("report throttled, retrying in %.2fs (attempt %d)", delay, attempt)
                     self.sleep(delay)
                     continue
-                if code in _DENIED:
+                if code in DENIED:
                     self._learn_deployment_group()
                     message = (
                         f"cannot report {status} for {self._where()}: access denied. The hook's role needs "

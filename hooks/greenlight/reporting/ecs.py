@@ -14,7 +14,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from greenlight.handlers.ecs_state import MAX_STATE_BYTES, STATE_KEY, STATE_VERSION, size_of
+from greenlight.reporting.ecs_state import MAX_STATE_BYTES, STATE_KEY, STATE_VERSION, size_of
 
 SUCCEEDED = "SUCCEEDED"
 FAILED = "FAILED"

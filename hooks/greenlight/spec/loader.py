@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +13,15 @@ import yaml
 from greenlight.spec.errors import Problem, SpecError, SpecSourceError
 from greenlight.spec.model import Spec, build_spec
 
-# The spec bundled with the hook functions: hooks/greenlight.yaml, beside the package.
-BUNDLED_SPEC = Path(__file__).resolve().parents[2] / "greenlight.yaml"
+# The spec bundled with the hook functions: package data of `greenlight`, read when GREENLIGHT_SPEC is empty.
+BUNDLED_SPEC = "default_spec.yaml"
+BUNDLED_SOURCE = f"greenlight/{BUNDLED_SPEC} (bundled)"
 SSM_PREFIX = "ssm:"
+
+
+def bundled_text() -> str:
+    """The text of the spec bundled with the package (importlib.resources: a zip or a folder alike)."""
+    return resources.files("greenlight").joinpath(BUNDLED_SPEC).read_text(encoding="utf-8")
 
 
 def parse_text(text: str, source: str) -> Any:
@@ -74,6 +81,8 @@ def load(
 ) -> Spec:
     """Load and validate a spec from `location`, else GREENLIGHT_SPEC, else the bundled file."""
     environ = os.environ if env is None else env
-    where = location or environ.get("GREENLIGHT_SPEC") or str(BUNDLED_SPEC)
+    where = location or environ.get("GREENLIGHT_SPEC")
+    if not where:
+        return load_text(bundled_text(), source=BUNDLED_SOURCE, env=environ)
     text = read_source(where, ssm_client=ssm_client)
     return load_text(text, source=where, env=environ)

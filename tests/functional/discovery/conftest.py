@@ -15,7 +15,7 @@ import pytest
 from greenlight.aws import AwsClients
 from greenlight.engine.deadline import Deadline
 from greenlight.engine.model import RunResult
-from greenlight.twin import aws as twin
+from greenlight_twin import aws as twin
 
 HOOK = "AfterAllowTestTraffic"
 

@@ -13,7 +13,7 @@ import pytest
 from greenlight.discovery.codedeploy import discover
 from greenlight.discovery.model import Deployment
 from greenlight.engine.model import RunResult, Status, Verdict
-from greenlight.twin import aws as twin
+from greenlight_twin import aws as twin
 
 GREEN_TARGETS = [("10.0.2.10", 3000), ("10.0.2.11", 3000)]
 

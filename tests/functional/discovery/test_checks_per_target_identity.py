@@ -8,7 +8,7 @@ from typing import Any
 
 from greenlight.discovery.codedeploy import discover
 from greenlight.engine.model import RunResult, Status, Verdict
-from greenlight.twin import aws as twin
+from greenlight_twin import aws as twin
 from support.servers import OTHER_HOST, HttpServer, Reply
 
 HEALTHY = Reply(json={"status": "ok"}, headers={"X-App-Version": "2.0.0"})

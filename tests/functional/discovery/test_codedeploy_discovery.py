@@ -11,7 +11,7 @@ import pytest
 
 from greenlight.discovery.codedeploy import IAM_ACTIONS, CodeDeployDiscovery, discover, hook_already_completed
 from greenlight.discovery.model import DiscoveryError
-from greenlight.twin import aws as twin
+from greenlight_twin import aws as twin
 
 # Each API discovery reads, as botocore names it in its events.
 DISCOVERY_APIS = {

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from greenlight.cli.main import main
 from greenlight.handlers.codedeploy import handle
-from greenlight.twin import aws as twin
+from greenlight_cli.main import main
+from greenlight_twin import aws as twin
 from support.servers import HttpServer, Reply
 
 HOOK = "AfterAllowTestTraffic"

@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from greenlight.aws import AwsClients
-from greenlight.twin import aws as twin
+from greenlight_twin import aws as twin
 from support.lambda_context import FakeLambdaContext
 from support.servers import HttpServer, Recorded, Reply, Responder
 

@@ -10,9 +10,9 @@ import pytest
 from greenlight.discovery.ecs import IAM_ACTIONS, EcsDiscovery
 from greenlight.discovery.model import DiscoveryError
 from greenlight.handlers.ecs import handle
-from greenlight.handlers.ecs_state import STATE_KEY
 from greenlight.reporting.ecs import FAILED, SUCCEEDED, validate_response
-from greenlight.twin import aws as twin
+from greenlight.reporting.ecs_state import STATE_KEY
+from greenlight_twin import aws as twin
 
 
 def _discovery(ecs_world: Any, **overrides: Any) -> EcsDiscovery:

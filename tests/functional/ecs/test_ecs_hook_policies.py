@@ -6,9 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 from greenlight.handlers.ecs import handle
-from greenlight.handlers.ecs_state import STATE_KEY
 from greenlight.reporting.ecs import FAILED, SUCCEEDED, validate_response
-from greenlight.twin import aws as twin
+from greenlight.reporting.ecs_state import STATE_KEY
+from greenlight_twin import aws as twin
 from support.servers import Reply
 
 CHECK = {"name": "home", "http": {"path": "/"}, "count": 2, "interval": 0.05, "timeout": 0.5}

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from greenlight.handlers.ecs import handle
-from greenlight.handlers.ecs_state import STATE_KEY
 from greenlight.reporting.ecs import FAILED, IN_PROGRESS, SUCCEEDED, validate_response
+from greenlight.reporting.ecs_state import STATE_KEY
 from support.servers import Reply, Responder
 
 HOME = {"name": "home", "http": {"path": "/", "expect": {"status": 200, "body_contains": "2.0.0"}}}

@@ -21,7 +21,7 @@ from hook_harness import Twin  # noqa: E402
 
 from greenlight import secrets  # noqa: E402
 from greenlight.probe import redact  # noqa: E402
-from greenlight.twin import aws as twin_aws  # noqa: E402
+from greenlight_twin import aws as twin_aws  # noqa: E402
 from support.servers import loopback_guard  # noqa: E402
 
 

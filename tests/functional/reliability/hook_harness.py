@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 from greenlight.aws import AwsClients
-from greenlight.twin import aws as twin_aws
+from greenlight_twin import aws as twin_aws
 from support.lambda_context import FakeLambdaContext, context_for
 
 HOOK = "AfterAllowTestTraffic"

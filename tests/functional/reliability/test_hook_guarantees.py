@@ -20,7 +20,7 @@ from greenlight.engine.model import Measurement, Status
 from greenlight.handlers.common import InvalidEventError
 from greenlight.reporting.codedeploy import ReportError
 from greenlight.spec.schema import Field, Obj, Str
-from greenlight.twin import aws as twin_aws
+from greenlight_twin import aws as twin_aws
 from support.lambda_context import context_for
 from support.servers import HttpServer, RefusingPort, Reply, SilentServer, sequence
 

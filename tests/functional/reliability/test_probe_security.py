@@ -21,7 +21,7 @@ from hook_harness import Twin, invoke, write_spec
 from tls_server import SERVICE, Pki, TlsServer
 
 from greenlight import spec as specs
-from greenlight.checks.base import TlsSettings
+from greenlight.engine.check import TlsSettings
 from greenlight.engine.deadline import Deadline
 from greenlight.engine.model import RunResult
 from greenlight.probe.http import ProbeError, Request, fetch

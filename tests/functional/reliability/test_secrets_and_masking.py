@@ -20,11 +20,11 @@ from hook_harness import HOOK, Twin, all_output, http_spec, invoke, write_spec
 from greenlight import secrets
 from greenlight import spec as specs
 from greenlight.aws import AwsClients
-from greenlight.checks.base import CheckContext, Target
+from greenlight.engine.check import CheckContext, Target
 from greenlight.engine.deadline import Deadline
 from greenlight.handlers.codedeploy import handle
-from greenlight.twin import aws as twin_aws
 from greenlight.validation import run_hook
+from greenlight_twin import aws as twin_aws
 from support.lambda_context import context_for
 from support.servers import HttpServer, Recorded, RefusingPort, Reply
 

@@ -12,7 +12,7 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from greenlight.twin.lb import HealthCheck, ListenerConfig, LoadBalancer, TargetGroupConfig
+from greenlight_twin.lb import HealthCheck, ListenerConfig, LoadBalancer, TargetGroupConfig
 
 # The harness is imported by plain name whatever pytest's import mode.
 HERE = Path(__file__).resolve().parent

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from greenlight.twin.lb import HealthCheck, LoadBalancer
+from greenlight_twin.lb import HealthCheck, LoadBalancer
 
 HANG_LIMIT = 20.0  # a hanging backend answers after this at the latest, so no test can wait forever
 

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from lb_harness import FAST_CHECK, call, states, wait_for, wait_states
 
-from greenlight.twin.lb import (
+from greenlight_twin.lb import (
     DRAINING,
     HEALTHY,
     INITIAL,

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from lb_harness import FAST_CHECK, call, wait_for, wait_states
 
-from greenlight.twin.lb import (
+from greenlight_twin.lb import (
     HEALTHY,
     ConfigError,
     HealthCheck,

@@ -8,8 +8,8 @@ from typing import Any
 
 from lb_harness import call, wait_for, wait_states
 
-from greenlight.twin.lb import HEALTHY, NAMESPACE, ListenerConfig, TargetGroupConfig
-from greenlight.twin.lb.config import HealthCheck
+from greenlight_twin.lb import HEALTHY, NAMESPACE, ListenerConfig, TargetGroupConfig
+from greenlight_twin.lb.config import HealthCheck
 
 
 def _window() -> dict[str, datetime]:

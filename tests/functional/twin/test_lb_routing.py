@@ -10,7 +10,7 @@ from collections import Counter
 import pytest
 from lb_harness import HANG_LIMIT, call, wait_for, wait_states
 
-from greenlight.twin.lb import (
+from greenlight_twin.lb import (
     HEALTHY,
     INITIAL,
     UNHEALTHY,

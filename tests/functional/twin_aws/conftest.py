@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from botocore.config import Config
 
-from greenlight.twin import aws as twin_aws
+from greenlight_twin import aws as twin_aws
 
 _names = itertools.count(1)
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from greenlight.twin import aws as twin_aws
+from greenlight_twin import aws as twin_aws
 
 
 def _target_id(world: twin_aws.World) -> str:

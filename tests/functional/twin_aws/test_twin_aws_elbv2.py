@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from greenlight.twin import aws as twin_aws
+from greenlight_twin import aws as twin_aws
 
 
 @pytest.fixture

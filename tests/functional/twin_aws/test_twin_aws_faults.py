@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
 
-from greenlight.twin import aws as twin_aws
+from greenlight_twin import aws as twin_aws
 
 
 def test_deny_codedeploy_report_answers_access_denied_naming_the_deployment_group(

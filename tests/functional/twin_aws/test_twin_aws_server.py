@@ -11,7 +11,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from greenlight.twin import aws as twin_aws
+from greenlight_twin import aws as twin_aws
 
 HOOKS = Path(__file__).resolve().parents[3] / "hooks"
 
@@ -77,10 +77,10 @@ def test_client_env_points_a_plain_boto3_client_at_the_twin(
 
 
 def test_command_line_prints_the_endpoint_and_a_seeded_world() -> None:
-    # GIVEN `python -m greenlight.twin.aws --port 0 --seed CODE_DEPLOY` in its own process
+    # GIVEN `python -m greenlight_twin.aws --port 0 --seed CODE_DEPLOY` in its own process
     env = {**os.environ, "PYTHONPATH": str(HOOKS)}
     process = subprocess.Popen(
-        [sys.executable, "-m", "greenlight.twin.aws", "--port", "0", "--seed", "CODE_DEPLOY"],
+        [sys.executable, "-m", "greenlight_twin.aws", "--port", "0", "--seed", "CODE_DEPLOY"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -103,7 +103,7 @@ def test_command_line_prints_the_endpoint_and_a_seeded_world() -> None:
 
 
 RESET_SCRIPT = """
-from greenlight.twin import aws
+from greenlight_twin import aws
 with aws.start() as server:
     session = server.session()
     world = aws.seed_bluegreen(session)

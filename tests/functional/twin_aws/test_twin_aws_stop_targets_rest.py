@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from greenlight.twin import aws as twin_aws
+from greenlight_twin import aws as twin_aws
 
 
 def _error_code(excinfo: pytest.ExceptionInfo[ClientError]) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from greenlight.twin import aws as twin_aws
+from greenlight_twin import aws as twin_aws
 
 
 def test_codedeploy_world_listeners_and_target_groups_agree_with_the_deployment(

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from greenlight.twin.lambdas import FunctionConfig, LambdaRuntime, RieNotFoundError, find_rie
+from greenlight_twin.lambdas import FunctionConfig, LambdaRuntime, RieNotFoundError, find_rie
 
 CODE_DIR = Path(__file__).parent / "lambda_code"
 HANDLERS = "twin_test_handlers"

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from greenlight.twin import lambdas
-from greenlight.twin.lambdas import (
+from greenlight_twin import lambdas
+from greenlight_twin.lambdas import (
     FunctionConfig,
     FunctionError,
     HandlerImportError,
@@ -24,7 +24,7 @@ from greenlight.twin.lambdas import (
     find_rie,
     functions_from_template,
 )
-from greenlight.twin.processes import process_is_running
+from greenlight_twin.processes import process_is_running
 
 MakeConfig = Callable[..., FunctionConfig]
 # The same folder and module the conftest's make_config points at.

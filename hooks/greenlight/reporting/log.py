@@ -1,0 +1,59 @@
+"""The outcome of a validation as structured log records and metrics: what operators and the twin read.
+
+Every record about a check or a verdict carries `greenlight_event` ("check" or "verdict") and its data as fields,
+so a reader (CloudWatch Logs Insights, the local twin) never parses message text:
+
+- check: `check` (CheckResult.to_dict()), `hook`, and `round` for resumed ECS validations;
+- verdict: `verdict`, `succeeded`, `reason`, `hook`, `context`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from greenlight.engine.model import CheckResult, RunResult
+
+log = logging.getLogger("greenlight.handler")
+
+CHECK_EVENT = "check"
+VERDICT_EVENT = "verdict"
+
+
+def log_check(check: CheckResult, hook: str, **extra: Any) -> None:
+    """One check's result (or its pause, for a validation to be resumed) as a structured record."""
+    state = "paused" if check.paused else check.status.value
+    log.info(
+        "check %s: %s",
+        check.name,
+        state,
+        extra={"greenlight_event": CHECK_EVENT, "check": check.to_dict(), "hook": hook, **extra},
+    )
+
+
+def log_result(result: RunResult, metrics: Any = None) -> None:
+    """Per-check results as structured log fields, and the run's metrics."""
+    for check in result.checks:
+        log_check(check, result.hook)
+    log.info(
+        "verdict %s: %s",
+        result.verdict.value,
+        result.reason,
+        extra={
+            "greenlight_event": VERDICT_EVENT,
+            "verdict": result.verdict.value,
+            "succeeded": result.succeeded,
+            "reason": result.reason,
+            "hook": result.hook,
+            "context": result.context,
+        },
+    )
+    if metrics is not None:
+        from aws_lambda_powertools.metrics import MetricUnit
+
+        passed = sum(1 for c in result.checks if c.status.value == "PASS")
+        metrics.add_dimension(name="hook", value=result.hook)
+        metrics.add_metric(name="ChecksPassed", unit=MetricUnit.Count, value=passed)
+        metrics.add_metric(name="ChecksFailed", unit=MetricUnit.Count, value=len(result.checks) - passed)
+        metrics.add_metric(name="ValidationDuration", unit=MetricUnit.Milliseconds, value=result.duration_ms)
+        metrics.add_metric(name="HookSucceeded" if result.succeeded else "HookFailed", unit=MetricUnit.Count, value=1)
