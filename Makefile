@@ -9,12 +9,12 @@ SAM := $(SAM_VENV)/bin/sam
 PY313 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.13*/bin) $(dir $(shell command -v python3.13 2>/dev/null)))
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo test lint validate build bench clean
+.PHONY: help venv demo test lint validate build bench dist clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-$(VENV)/.installed: pyproject.toml hooks/requirements.txt
+$(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'
@@ -32,9 +32,14 @@ demo: $(VENV)/.installed $(SAM_VENV)/.installed ## play a good and a bad deploym
 
 # The SAM CLI's environment is a test dependency too: `sam validate` runs in a test, and the twin takes
 # the Lambda Runtime Interface Emulator from the aws-sam-cli package.
+# PYTEST_ARGS narrows or extends the run (make test PYTEST_ARGS='tests/unit -x'); a run that collects no
+# test at all (pytest's exit status 5) is a failure, named as such, never a pass.
 test: $(VENV)/.installed $(SAM_VENV)/.installed ## run the whole test suite
-	$(PY) -m pytest -q
+	@echo "$(PY) -m pytest -q $(PYTEST_ARGS)"; rc=0; $(PY) -m pytest -q $(PYTEST_ARGS) || rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests ($(or $(PYTEST_ARGS),the whole suite))" >&2; fi; \
+	exit $$rc
 
+# ruff over the whole tree; mypy over the packages and the sample service ([tool.mypy] files).
 lint: $(VENV)/.installed ## ruff and mypy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -49,5 +54,10 @@ build: $(SAM_VENV)/.installed ## sam build (needs the python3.13 runtime on PATH
 bench: $(VENV)/.installed ## performance figures (engine concurrency, handler import time)
 	$(PY) bench/run.py
 
+# The wheel is built from the sdist (python -m build's default), so a file the sdist lacks fails here.
+dist: $(VENV)/.installed ## build the sdist and the wheel of ecs-greenlight into dist/
+	rm -rf dist
+	$(PY) -m build --outdir dist .
+
 clean: ## remove virtual environments and build output
-	rm -rf $(VENV) $(SAM_VENV) .aws-sam .twin
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam .twin dist build *.egg-info
