@@ -152,10 +152,9 @@ def dist(tmp_path_factory: pytest.TempPathFactory) -> Dist:
     return Dist(wheel=wheel, sdist=sdist, version=version)
 
 
-@pytest.fixture(scope="module")
-def installed(dist: Dist, tmp_path_factory: pytest.TempPathFactory) -> Installed:
-    """A fresh virtual environment outside the checkout with `<wheel>[twin]` (and pytest, for the user suite)."""
-    base = tmp_path_factory.mktemp("user")
+def install(tmp_path_factory: pytest.TempPathFactory, name: str, *requirements: str) -> Installed:
+    """A fresh virtual environment in a temporary folder (outside the checkout), with `requirements` installed."""
+    base = tmp_path_factory.mktemp(name)
     assert not base.resolve().is_relative_to(ROOT), f"{base} is inside the checkout"
     venv, home = base / "venv", base / "home"
     home.mkdir()
@@ -163,7 +162,7 @@ def installed(dist: Dist, tmp_path_factory: pytest.TempPathFactory) -> Installed
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120, env=clean_env())
     env = clean_env(PATH=f"{venv / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}", VIRTUAL_ENV=str(venv))
     done = subprocess.run(
-        [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", f"{dist.wheel}[twin]", "pytest"],
+        [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", *requirements],
         cwd=home,
         env=env,
         capture_output=True,
@@ -173,6 +172,12 @@ def installed(dist: Dist, tmp_path_factory: pytest.TempPathFactory) -> Installed
     )
     assert done.returncode == 0, f"pip install exited with {done.returncode}:\n{done.stdout}\n{done.stderr}"
     return Installed(venv=venv, home=home, env=env)
+
+
+@pytest.fixture(scope="module")
+def installed(dist: Dist, tmp_path_factory: pytest.TempPathFactory) -> Installed:
+    """`<wheel>[twin]`, and pytest for the user's own suite."""
+    return install(tmp_path_factory, "user", f"{dist.wheel}[twin]", "pytest")
 
 
 @pytest.fixture(scope="module")
@@ -335,6 +340,24 @@ def test_installed_cli_check_passes_then_fails_against_a_local_server(
     assert passed.returncode == 0, passed.stdout + passed.stderr
     assert failed.returncode == 1, failed.stdout + failed.stderr
     assert "health" in failed.stdout
+
+
+def test_plain_install_without_the_twin_extra_runs_the_command(
+    dist: Dist, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    # GIVEN the wheel installed without extras: no moto, no Lambda runtime client, no flask
+    plain = install(tmp_path_factory, "plain", str(dist.wheel))
+    (plain.home / "good.yaml").write_text(CHECK_SPEC.format(version="2.0.0"))
+
+    # WHEN the command lists its subcommands (the twin's registers through its entry point) and validates
+    listed = plain.run("greenlight", "--help")
+    valid = plain.run("greenlight", "validate", "--spec", "good.yaml")
+    missing = plain.run("python", "-c", "import moto")
+
+    # THEN both work, and the twin's dependencies really are absent
+    assert listed.returncode == 0 and "twin" in listed.stdout, listed.stdout + listed.stderr
+    assert valid.returncode == 0, valid.stdout + valid.stderr
+    assert missing.returncode != 0 and "ModuleNotFoundError" in missing.stderr
 
 
 def test_installed_twin_play_promotes_good_build_and_rolls_back_unhealthy_one(installed: Installed, rie: Path) -> None:
