@@ -27,11 +27,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from greenlight import lifecycle
+    from greenlight import lifecycle, plan
     from greenlight import spec as specs
-    from greenlight.engine.deadline import Deadline
     from greenlight.probe.http import ProbeError, validate_url
-    from greenlight.validation import discovered_target, run_hook
     from greenlight_cli import output
 
     try:
@@ -65,40 +63,46 @@ def run(args: argparse.Namespace) -> int:
         print("greenlight: --deadline must be a positive number of seconds", file=sys.stderr)
         return EXIT_USAGE
 
-    deployment, aws = None, None
+    time_left = plan.TimeLeft.of(args.deadline, remedy="raise --deadline")
+    aws, discovery = None, None
     if args.deployment_id:
         from greenlight.aws import AwsClients
-        from greenlight.checks import requirements
         from greenlight.discovery.codedeploy import CodeDeployDiscovery
-        from greenlight.discovery.model import DiscoveryError
 
-        needs = requirements(spec.checks_for(hook))
-        given = {"test": args.test_url or not spec.test_url_auto, "prod": args.prod_url or not spec.prod_url_auto}
         aws = AwsClients()
-        try:
-            deployment = CodeDeployDiscovery(args.deployment_id, aws).discover(
-                require=[name for name in needs.listeners if not given.get(name)]
-            )
-        except DiscoveryError as exc:
-            print(f"greenlight: --deployment-id: {exc}", file=sys.stderr)
-            return EXIT_USAGE
-    target = discovered_target(spec, deployment, args.test_url, args.prod_url)
+        discovery = CodeDeployDiscovery(args.deployment_id, aws)
+    from greenlight.discovery.model import DiscoveryError
+
+    try:
+        # A deployment named on the command line is always discovered: its summary is part of the report.
+        planned = plan.prepare(
+            spec,
+            hook,
+            time=time_left,
+            discovery=discovery,
+            discover_always=True,
+            test_url=args.test_url,
+            prod_url=args.prod_url,
+            dry_run=args.dry_run,
+        )
+    except DiscoveryError as exc:
+        print(f"greenlight: --deployment-id: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except TimeoutError as exc:
+        print(f"greenlight: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    target, deployment = planned.target, planned.deployment
     progress = None if (args.json or args.quiet) else output.LiveProgress()
     if progress:
-        n = len(spec.checks_for(hook))
+        n = len(planned.checks)
         print(f"greenlight: {hook}: {n} check(s) against {target.test_url or '(no test URL)'}", file=sys.stderr)
-    result = run_hook(
-        spec,
-        hook,
-        deadline=Deadline.after(args.deadline),
-        target=target,
-        deployment=deployment,
+    result = plan.execute(
+        planned,
         aws=aws,
-        dry_run=args.dry_run,
         progress=progress,
         context={"test_url": target.test_url, "prod_url": target.prod_url, "source": spec.source}
         | ({"discovered": deployment.summary()} if deployment is not None else {}),
-    )
+    ).result
     if args.json:
         print(output.as_json(result))
     else:

@@ -11,12 +11,14 @@ import pytest
 
 from greenlight.engine.check import Check, CheckContext, Target
 from greenlight.engine.deadline import Deadline
-from greenlight.engine.model import Measurement, Status, Verdict, passed
+from greenlight.engine.model import CheckState, Measurement, Status, Tally, Verdict, errored, failed, passed
 from greenlight.engine.policy import Policy
-from greenlight.engine.runner import run_checks
+from greenlight.engine.run import Budget, RunOutcome, room_for_a_measurement, run
+from greenlight.engine.runner import GRACE, run_checks
+from greenlight.plan import run_hook
 from greenlight.spec import build_spec
 from greenlight.spec.schema import Obj
-from greenlight.validation import run_hook
+from support.clock import ManualClock
 from support.servers import HttpServer, Recorded, Reply, first_n
 
 HOOK = "AfterAllowTestTraffic"
@@ -344,3 +346,120 @@ def test_engine_expired_deadline_measures_nothing(serve: Callable[..., HttpServe
     assert check.status is Status.INCONCLUSIVE
     assert check.reason == "deadline reached after 0 of 3 measurements"
     assert server.requests == []
+
+
+# --- runs over several rounds -------------------------------------------------------------------------------
+
+
+class PatternCheck(Check):
+    """The n-th measurement of a run is the n-th letter of `pattern` (P, F, E), and takes `takes` seconds of `clock`.
+
+    The count lives outside the check, as a resumed run builds its checks afresh each round.
+    """
+
+    kind = "pattern"
+    schema = Obj({})
+
+    def __init__(self, name: str, policy: Policy, pattern: str, clock: ManualClock, taken: list[int]) -> None:
+        super().__init__(name, policy, {})
+        self.pattern, self.clock, self.taken = pattern, clock, taken
+
+    def measure(self, ctx: CheckContext) -> Measurement:
+        n = len(self.taken)
+        self.taken.append(n)
+        self.clock.advance(0.4)
+        letter = self.pattern[n % len(self.pattern)]
+        make = {"P": passed, "F": failed, "E": errored}[letter]
+        return make(f"measurement {n + 1}: {letter}")
+
+
+def _rounds(
+    policy: Policy, pattern: str, round_seconds: float, limit: int = 100
+) -> tuple[list[RunOutcome], list[int], ManualClock]:
+    """Run one check round after round, each round `round_seconds` long, until a round decides the run."""
+    clock, taken = ManualClock(), []
+    outcomes: list[RunOutcome] = []
+    states: dict[str, CheckState] = {}
+    for _ in range(limit):
+        checks = [PatternCheck("c", policy, pattern, clock, taken)]
+        room = room_for_a_measurement(checks, states)
+        budget = Budget.resumable(round_seconds, run_left=3600, room=room, end="max_duration reached", clock=clock)
+        outcome = run(checks, budget, hook=HOOK, resume=states)
+        outcomes.append(outcome)
+        if not outcome.in_progress:
+            return outcomes, taken, clock
+        # Between rounds nothing runs: the next invocation comes when the paused check is due.
+        assert outcome.next_due is not None
+        clock.advance(max(outcome.next_due - clock.time(), 0.0))
+        states = dict(outcome.states)
+    raise AssertionError(f"no verdict after {limit} rounds")
+
+
+@pytest.mark.parametrize(
+    ("pattern", "failure_limit", "verdict"),
+    [
+        ("PPPF", 10, Verdict.PASSED),
+        ("PPPF", 6, Verdict.FAILED),
+        ("PPPPPPPPPPEEP", 0, Verdict.ERROR),
+        ("PPE", 0, Verdict.PASSED),
+    ],
+)
+def test_engine_run_split_over_rounds_equals_one_uninterrupted_run(
+    pattern: str, failure_limit: int, verdict: Verdict
+) -> None:
+    # GIVEN a check of 30 measurements 2 s apart, each taking 0.4 s, whose outcomes follow a fixed pattern
+    policy = Policy(count=30, interval=2.0, timeout=1.0, failure_limit=failure_limit, consecutive_error_limit=1)
+    # WHEN it runs in one round of an hour, and again in rounds of 9 s resumed from the paused states
+    clock, taken = ManualClock(), []
+    whole = run([PatternCheck("c", policy, pattern, clock, taken)], Budget.once(3600, clock=clock), hook=HOOK)
+    rounds, split_taken, split_clock = _rounds(policy, pattern, round_seconds=9.0)
+    # THEN both reach the same verdict, reason and tally, the split run over several paused rounds
+    split = rounds[-1]
+    assert (split.result.verdict, split.result.succeeded) == (whole.result.verdict, whole.result.succeeded)
+    assert split.result.verdict is verdict
+    assert split.result.reason == whole.result.reason
+    assert split.result.checks[0].tally == whole.result.checks[0].tally
+    tally = whole.result.checks[0].tally
+    assert tally is not None and len(split_taken) == len(taken) == tally.taken
+    assert len(rounds) >= 3
+    assert all(r.in_progress and r.result.checks[0].paused for r in rounds[:-1])
+    # AND the paused rounds told when to come back: the time of the next measurement, on the interval
+    assert all(r.next_due is not None for r in rounds[:-1])
+    # AND the measurements kept their 2 s spacing across rounds, so the split run took as long on the clock
+    assert split_clock.time() - ManualClock().time() == pytest.approx(clock.time() - ManualClock().time(), abs=2.0)
+    print(f"{pattern}/{failure_limit}: {len(rounds)} rounds, tally {split.result.checks[0].tally}")
+
+
+def test_engine_round_past_the_runs_end_decides_from_states_without_measuring() -> None:
+    # GIVEN two checks resumed from earlier rounds (one passing so far, one that has failed once), and no time left
+    clock, taken = ManualClock(), []
+    policy = Policy(count=10, interval=1.0, failure_limit=3)
+    checks = [PatternCheck("ok", policy, "P", clock, taken), PatternCheck("shaky", policy, "F", clock, taken)]
+    resume = {
+        "ok": CheckState(Tally.of([Status.PASS] * 3), clock.time()),
+        "shaky": CheckState(Tally.of([Status.FAIL]), clock.time(), "status 503"),
+    }
+    budget = Budget(Deadline.after(0, clock), end="max_duration 60s reached")
+    # WHEN the round runs
+    outcome = run(checks, budget, hook=HOOK, resume=resume)
+    # THEN nothing is measured; each check is cut short by the run's end, named, from its tally
+    assert taken == []
+    ok, shaky = outcome.result.checks
+    assert (ok.status, ok.reason) == (Status.INCONCLUSIVE, "max_duration 60s reached after 3 of 10 measurements")
+    assert shaky.status is Status.FAIL
+    assert shaky.reason == "max_duration 60s reached after 1 of 10 measurements, none of which passed; last: status 503"
+    assert not outcome.in_progress
+    assert outcome.result.verdict is Verdict.FAILED
+
+
+def test_engine_room_for_a_measurement_counts_only_undecided_checks() -> None:
+    # GIVEN a decided check with a long timeout, and an undecided one
+    clock, taken = ManualClock(), []
+    done = PatternCheck("done", Policy(count=2, timeout=30.0), "P", clock, taken)
+    going = PatternCheck("going", Policy(count=5, timeout=4.0), "P", clock, taken)
+    states = {"done": CheckState(Tally.of([Status.PASS] * 2)), "going": CheckState(Tally.of([Status.PASS]))}
+    # WHEN the room a round needs is asked for
+    # THEN only the undecided check's timeout counts, plus the runner's grace; nothing undecided needs none
+    assert room_for_a_measurement([done, going], states) == 4.0 + GRACE
+    assert room_for_a_measurement([done], states) == 0.0
+    assert room_for_a_measurement([done, going]) == 30.0 + GRACE

@@ -17,7 +17,7 @@ import pytest
 
 from greenlight.aws import AwsClients
 from greenlight.handlers import codedeploy
-from greenlight.handlers.common import InvalidEventError
+from greenlight.handlers.inputs import InvalidEventError
 from greenlight.reporting.codedeploy import ReportError
 from greenlight_twin.aws import clear_faults, deny, open_hook_execution, reported_status, seed_bluegreen, session
 from support.aws import drop_parameter_providers
@@ -212,7 +212,7 @@ def test_handler_codedeploy_reports_failed_when_validation_crashes(
     def explode(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("engine exploded")
 
-    monkeypatch.setattr("greenlight.validation.run_hook", explode)
+    monkeypatch.setattr("greenlight.plan.execute", explode)
     # WHEN the hook runs
     out = codedeploy.handle(
         deployment.event, FakeLambdaContext(), aws=deployment.aws, env=env_for(spec_file(server.url))

@@ -13,9 +13,9 @@ from greenlight.aws import AwsClients
 from greenlight.engine.check import CheckContext
 from greenlight.engine.deadline import Deadline
 from greenlight.engine.model import CheckResult, Measurement, Status
+from greenlight.plan import run_hook
 from greenlight.probe.http import ProbeError, Request, fetch
 from greenlight.spec import build_spec
-from greenlight.validation import run_hook
 from support.servers import MB, METADATA_URL, OTHER_HOST, HttpServer, Reply, redirect
 
 HOOK = "AfterAllowTestTraffic"

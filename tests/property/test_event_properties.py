@@ -13,7 +13,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from greenlight.handlers import codedeploy, ecs
-from greenlight.handlers.common import InvalidEventError
+from greenlight.handlers.inputs import InvalidEventError
 
 SCALARS = st.one_of(
     st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True), st.text(max_size=40), st.binary(max_size=8)

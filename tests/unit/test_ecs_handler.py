@@ -1,10 +1,12 @@
 """The IN_PROGRESS state machine of the ECS hook: resume, max_duration, budget, size bound, stale and repeated state.
 
 The checks here are a scripted check kind (registered for these tests only) whose n-th measurement is
-the n-th letter of a pattern, so a run's outcome depends only on how many measurements it takes. AWS
-is an endpoint on 127.0.0.1 where nothing listens: the service deployment cannot be described, and the
-handler judges first deployment and rollback from the event alone, as it does when checks need no
-discovery and the API is out of reach.
+the n-th letter of a pattern, so a run's outcome depends only on how many measurements it takes. Time is
+a manual clock (support.clock): each measurement takes a tenth of a second of it, waits move it on, and
+the Lambda context counts down on it, so how many rounds a validation takes never depends on how busy
+the machine is. AWS is an endpoint on 127.0.0.1 where nothing listens: the service deployment cannot be
+described, and the handler judges first deployment and rollback from the event alone, as it does when
+checks need no discovery and the API is out of reach.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ from __future__ import annotations
 import copy
 import json
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar
@@ -27,6 +28,7 @@ from greenlight.handlers.ecs import handle
 from greenlight.reporting.ecs import FAILED, IN_PROGRESS, SUCCEEDED, validate_response
 from greenlight.reporting.ecs_state import MAX_STATE_BYTES, STATE_KEY, size_of
 from greenlight.spec.schema import Field, Obj, Str
+from support.clock import LambdaContextOn, ManualClock
 from support.lambda_context import FakeLambdaContext
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
@@ -39,6 +41,7 @@ class ScriptedCheck(Check):
     schema = Obj({"pattern": Field(Str(pattern=r"[PFE]+", pattern_doc="letters P, F, E"), required=True)})
     calls: ClassVar[dict[str, int]] = {}
     seen_settings: ClassVar[list[dict[str, Any]]] = []
+    clock: ClassVar[ManualClock | None] = None
     lock = threading.Lock()
 
     def measure(self, ctx: CheckContext) -> Measurement:
@@ -46,6 +49,8 @@ class ScriptedCheck(Check):
             n = self.calls.get(self.name, 0)
             self.calls[self.name] = n + 1
             self.seen_settings.append(dict(ctx.settings))
+        if self.clock is not None:
+            self.clock.advance(MEASUREMENT_TAKES)
         letter = self.body["pattern"][n % len(self.body["pattern"])]
         if letter == "P":
             return passed(f"measurement {n + 1} passed")
@@ -54,12 +59,35 @@ class ScriptedCheck(Check):
         return errored(f"measurement {n + 1} errored")
 
 
+MEASUREMENT_TAKES = 0.1  # seconds of the manual clock
+
+
+@pytest.fixture
+def clock() -> Iterator[ManualClock]:
+    clock = ManualClock()
+    ScriptedCheck.clock = clock
+    yield clock
+    ScriptedCheck.clock = None
+
+
 @pytest.fixture(autouse=True)
 def scripted_kind(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setitem(KINDS, "scripted", f"{__name__}:ScriptedCheck")
     ScriptedCheck.calls.clear()
     ScriptedCheck.seen_settings.clear()
     yield
+
+
+@pytest.fixture
+def invoke(aws: AwsClients, clock: ManualClock) -> Callable[..., dict[str, Any]]:
+    """Invoke the handler as Lambda would, with `remaining_ms` left on the manual clock."""
+
+    def call(event: dict[str, Any], env: dict[str, str], remaining_ms: int) -> dict[str, Any]:
+        out = handle(event, LambdaContextOn(remaining_ms, clock=clock), aws=aws, env=env, clock=clock)
+        validate_response(out)
+        return out
+
+    return call
 
 
 @pytest.fixture
@@ -100,17 +128,23 @@ def _state(response: dict[str, Any]) -> dict[str, Any]:
 
 
 def _until_final(
-    event: dict[str, Any], env: dict[str, str], aws: AwsClients, remaining_ms: int, limit: int = 200
+    invoke: Callable[..., dict[str, Any]],
+    clock: ManualClock,
+    event: dict[str, Any],
+    env: dict[str, str],
+    remaining_ms: int,
+    limit: int = 200,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Invoke as ECS does: feed each IN_PROGRESS answer's hookDetails back in, until a final answer."""
+    """Invoke as ECS does: feed each IN_PROGRESS answer's hookDetails back in after its callBackDelay,
+    until a final answer."""
     answers = []
     event = copy.deepcopy(event)
     for _ in range(limit):
-        out = handle(event, FakeLambdaContext(remaining_ms), aws=aws, env=env)
-        validate_response(out)
+        out = invoke(event, env, remaining_ms)
         answers.append(out)
         if out["hookStatus"] != IN_PROGRESS:
             return out, answers
+        clock.advance(out["callBackDelay"])
         event["hookDetails"] = {**event.get("hookDetails", {}), **out["hookDetails"]}
     raise AssertionError(f"no final answer after {limit} invocations")
 
@@ -121,7 +155,8 @@ def _until_final(
 )
 def test_ecs_handler_split_run_equals_uninterrupted_run(
     spec_env: Callable[..., dict[str, str]],
-    aws: AwsClients,
+    invoke: Callable[..., dict[str, Any]],
+    clock: ManualClock,
     pattern: str,
     count: int,
     failure_limit: int,
@@ -132,9 +167,9 @@ def test_ecs_handler_split_run_equals_uninterrupted_run(
     policy = {"failure_limit": failure_limit, "consecutive_error_limit": 2, "interval": 0.05}
     env = spec_env([_check("home", pattern, count, **policy)])
     # WHEN it runs once with a big budget, then again split over invocations with a budget of a few measurements
-    whole = handle(_event(), FakeLambdaContext(60_000), aws=aws, env=env)
+    whole = invoke(_event(), env, 60_000)
     ScriptedCheck.calls.clear()
-    split, answers = _until_final(_event(), env, aws, remaining_ms=4_000)
+    split, answers = _until_final(invoke, clock, _event(), env, remaining_ms=4_000)
     # THEN both reach the same verdict with the same tally, the split one over several IN_PROGRESS rounds
     assert whole["hookStatus"] == split["hookStatus"] == status
     assert _state(whole)["verdict"] == _state(split)["verdict"] == verdict
@@ -146,15 +181,15 @@ def test_ecs_handler_split_run_equals_uninterrupted_run(
 
 
 def test_ecs_handler_resume_keeps_started_at_and_counts_rounds(
-    spec_env: Callable[..., dict[str, str]], aws: AwsClients
+    spec_env: Callable[..., dict[str, str]], invoke: Callable[..., dict[str, Any]]
 ) -> None:
     # GIVEN a validation that needs several invocations
     env = spec_env([_check("home", "P", 60)])
-    first = handle(_event(), FakeLambdaContext(4_000), aws=aws, env=env)
+    first = invoke(_event(), env, 4_000)
     # WHEN the next invocation resumes it
     event = _event()
     event["hookDetails"] = first["hookDetails"]
-    second = handle(event, FakeLambdaContext(4_000), aws=aws, env=env)
+    second = invoke(event, env, 4_000)
     # THEN it continues the same tally from where it stopped, with the first invocation's start time
     one, two = _state(first), _state(second)
     assert first["hookStatus"] == IN_PROGRESS
@@ -164,16 +199,19 @@ def test_ecs_handler_resume_keeps_started_at_and_counts_rounds(
     assert 0 < taken_one < taken_two == ScriptedCheck.calls["home"]
 
 
-def test_ecs_handler_max_duration_ends_inconclusive(spec_env: Callable[..., dict[str, str]], aws: AwsClients) -> None:
+def test_ecs_handler_max_duration_ends_inconclusive(
+    spec_env: Callable[..., dict[str, str]], invoke: Callable[..., dict[str, Any]], clock: ManualClock
+) -> None:
     # GIVEN a validation in progress, with max_duration 60s
     env = spec_env([_check("home", "P", 50)], max_duration=60)
-    first = handle(_event(), FakeLambdaContext(4_000), aws=aws, env=env)
+    first = invoke(_event(), env, 4_000)
     assert first["hookStatus"] == IN_PROGRESS
     measured = ScriptedCheck.calls["home"]
     # WHEN ECS calls again 61 seconds after the validation started
     event = _event()
     event["hookDetails"] = first["hookDetails"]
-    out = handle(event, FakeLambdaContext(60_000), aws=aws, env=env, clock=lambda: time.time() + 61)
+    clock.advance(61 - (clock.time() - _state(first)["started_at"]))
+    out = invoke(event, env, 60_000)
     # THEN it ends INCONCLUSIVE (FAILED: on_inconclusive defaults to fail), without measuring again
     assert out["hookStatus"] == FAILED
     state = _state(out)
@@ -183,41 +221,45 @@ def test_ecs_handler_max_duration_ends_inconclusive(spec_env: Callable[..., dict
 
 
 def test_ecs_handler_max_duration_with_on_inconclusive_pass(
-    spec_env: Callable[..., dict[str, str]], aws: AwsClients
+    spec_env: Callable[..., dict[str, str]], invoke: Callable[..., dict[str, Any]], clock: ManualClock
 ) -> None:
     # GIVEN the same, with on_inconclusive: pass
     env = spec_env([_check("home", "P", 50)], max_duration=60, on_inconclusive="pass")
-    first = handle(_event(), FakeLambdaContext(4_000), aws=aws, env=env)
+    first = invoke(_event(), env, 4_000)
     event = _event()
     event["hookDetails"] = first["hookDetails"]
     # WHEN max_duration has passed
-    out = handle(event, FakeLambdaContext(60_000), aws=aws, env=env, clock=lambda: time.time() + 61)
+    clock.advance(61)
+    out = invoke(event, env, 60_000)
     # THEN the deployment may go on, and the reason says so
     assert out["hookStatus"] == SUCCEEDED
     assert _state(out)["verdict"] == "INCONCLUSIVE" and "on_inconclusive: pass" in _state(out)["reason"]
 
 
 def test_ecs_handler_max_duration_reached_within_an_invocation(
-    spec_env: Callable[..., dict[str, str]], aws: AwsClients
+    spec_env: Callable[..., dict[str, str]], invoke: Callable[..., dict[str, Any]], clock: ManualClock
 ) -> None:
     # GIVEN a validation in progress (max_duration 60s)
     env = spec_env([_check("home", "P", 1000)], max_duration=60)
-    first = handle(_event(), FakeLambdaContext(4_000), aws=aws, env=env)
+    first = invoke(_event(), env, 4_000)
     event = _event()
     event["hookDetails"] = first["hookDetails"]
     # WHEN it resumes 59s after it started, with a big budget
-    started, now = _state(first)["started_at"], time.time()
-    out = handle(event, FakeLambdaContext(60_000), aws=aws, env=env, clock=lambda: started + 59 + (time.time() - now))
+    clock.advance(59 - (clock.time() - _state(first)["started_at"]))
+    out = invoke(event, env, 60_000)
     # THEN the deadline cuts it short in this invocation: INCONCLUSIVE, naming max_duration
     assert out["hookStatus"] == FAILED
+    assert 0 < ScriptedCheck.calls["home"] < 1000
     assert _state(out)["verdict"] == "INCONCLUSIVE" and "max_duration 60s reached" in _state(out)["reason"]
 
 
-def test_ecs_handler_failure_ends_the_run_at_once(spec_env: Callable[..., dict[str, str]], aws: AwsClients) -> None:
+def test_ecs_handler_failure_ends_the_run_at_once(
+    spec_env: Callable[..., dict[str, str]], invoke: Callable[..., dict[str, Any]], clock: ManualClock
+) -> None:
     # GIVEN two checks, one failing on its 3rd measurement, one still far from done
     env = spec_env([_check("bad", "PPF", 30), _check("slow", "P", 500)])
     # WHEN the validation runs over invocations
-    out, answers = _until_final(_event(), env, aws, remaining_ms=4_000)
+    out, answers = _until_final(invoke, clock, _event(), env, remaining_ms=4_000)
     # THEN it ends FAILED as soon as the failure is measured, naming the check and its last bad reason
     assert out["hookStatus"] == FAILED
     assert "bad: 1 failed measurement(s)" in _state(out)["reason"]
@@ -226,7 +268,7 @@ def test_ecs_handler_failure_ends_the_run_at_once(spec_env: Callable[..., dict[s
 
 
 def test_ecs_handler_stale_state_of_another_stage_is_ignored(
-    spec_env: Callable[..., dict[str, str]], aws: AwsClients
+    spec_env: Callable[..., dict[str, str]], invoke: Callable[..., dict[str, Any]]
 ) -> None:
     # GIVEN progress written by PRODUCTION_TRAFFIC_SHIFT's validation
     env = spec_env([_check("home", "P", 60)], stage="AfterAllowTestTraffic")
@@ -234,13 +276,13 @@ def test_ecs_handler_stale_state_of_another_stage_is_ignored(
     doc = yaml.safe_load(Path(spec_path).read_text())
     doc["hooks"]["PRODUCTION_TRAFFIC_SHIFT"] = [_check("home", "P", 60)]
     Path(spec_path).write_text(yaml.safe_dump(doc))
-    other = handle(_event("PRODUCTION_TRAFFIC_SHIFT"), FakeLambdaContext(4_000), aws=aws, env=env)
+    other = invoke(_event("PRODUCTION_TRAFFIC_SHIFT"), env, 4_000)
     assert other["hookStatus"] == IN_PROGRESS
     before = ScriptedCheck.calls["home"]
     # WHEN POST_TEST_TRAFFIC_SHIFT is invoked with that progress in its hookDetails
     event = _event("POST_TEST_TRAFFIC_SHIFT")
     event["hookDetails"] = other["hookDetails"]
-    out = handle(event, FakeLambdaContext(4_000), aws=aws, env=env)
+    out = invoke(event, env, 4_000)
     # THEN it starts afresh: round 1, a tally of only its own measurements
     state = _state(out)
     assert state["stage"] == "POST_TEST_TRAFFIC_SHIFT" and state["round"] == 1
@@ -248,11 +290,13 @@ def test_ecs_handler_stale_state_of_another_stage_is_ignored(
     assert taken == ScriptedCheck.calls["home"] - before
 
 
-def test_ecs_handler_new_traffic_step_starts_afresh(spec_env: Callable[..., dict[str, str]], aws: AwsClients) -> None:
+def test_ecs_handler_new_traffic_step_starts_afresh(
+    spec_env: Callable[..., dict[str, str]], invoke: Callable[..., dict[str, Any]]
+) -> None:
     # GIVEN progress of PRODUCTION_TRAFFIC_SHIFT at one LINEAR step (target at 100% before the change below)
     env = spec_env([_check("home", "P", 60)], stage="PRODUCTION_TRAFFIC_SHIFT")
     step1 = _event("PRODUCTION_TRAFFIC_SHIFT")
-    out1 = handle(step1, FakeLambdaContext(4_000), aws=aws, env=env)
+    out1 = invoke(step1, env, 4_000)
     assert out1["hookStatus"] == IN_PROGRESS
     # WHEN the next step's invocation (same execution, other weights) carries it
     step2 = copy.deepcopy(step1)
@@ -261,7 +305,7 @@ def test_ecs_handler_new_traffic_step_starts_afresh(spec_env: Callable[..., dict
     for arn in weights:
         weights[arn] = 60 if arn == target else 40
     step2["hookDetails"] = out1["hookDetails"]
-    out2 = handle(step2, FakeLambdaContext(4_000), aws=aws, env=env)
+    out2 = invoke(step2, env, 4_000)
     # THEN that step is validated from scratch, and the checks saw its weights
     assert _state(out2)["round"] == 1 and _state(out2)["w"] == [100.0, 60.0]
     assert ScriptedCheck.seen_settings[-1]["traffic_weights"]["target_weight"] == 60.0
@@ -269,29 +313,29 @@ def test_ecs_handler_new_traffic_step_starts_afresh(spec_env: Callable[..., dict
 
 
 def test_ecs_handler_repeated_final_answer_is_not_flipped(
-    spec_env: Callable[..., dict[str, str]], aws: AwsClients
+    spec_env: Callable[..., dict[str, str]], invoke: Callable[..., dict[str, Any]]
 ) -> None:
     # GIVEN a validation that ended FAILED
     env = spec_env([_check("home", "F", 3)])
-    first = handle(_event(), FakeLambdaContext(60_000), aws=aws, env=env)
+    first = invoke(_event(), env, 60_000)
     assert first["hookStatus"] == FAILED
     # WHEN the same invocation arrives again with that answer merged in (and green would now pass)
     env = spec_env([_check("home", "P", 3)])
     event = _event()
     event["hookDetails"] = first["hookDetails"]
-    again = handle(event, FakeLambdaContext(60_000), aws=aws, env=env)
+    again = invoke(event, env, 60_000)
     # THEN the same answer comes back and nothing is measured again
     assert again["hookStatus"] == FAILED and _state(again)["reason"] == _state(first)["reason"]
     assert ScriptedCheck.calls["home"] == 1
 
 
 def test_ecs_handler_too_many_checks_fail_before_probing(
-    spec_env: Callable[..., dict[str, str]], aws: AwsClients
+    spec_env: Callable[..., dict[str, str]], invoke: Callable[..., dict[str, Any]]
 ) -> None:
     # GIVEN a stage with more checks than hookDetails can carry
     env = spec_env([_check(f"check-with-a-long-descriptive-name-{i:04d}", "P", 100) for i in range(250)])
     # WHEN it is invoked
-    out = handle(_event(), FakeLambdaContext(60_000), aws=aws, env=env)
+    out = invoke(_event(), env, 60_000)
     # THEN it fails at once with a reason naming the bound, before any measurement
     assert out["hookStatus"] == FAILED
     assert "StateTooLargeError" in _state(out)["reason"] and str(MAX_STATE_BYTES) in _state(out)["reason"]
@@ -313,28 +357,28 @@ def test_ecs_handler_many_checks_progress_stays_within_bound(
 
 
 def test_ecs_handler_corrupted_state_fails_with_reason(
-    spec_env: Callable[..., dict[str, str]], aws: AwsClients
+    spec_env: Callable[..., dict[str, str]], invoke: Callable[..., dict[str, Any]]
 ) -> None:
     # GIVEN an invocation whose hookDetails.greenlight was tampered with
     env = spec_env([_check("home", "P", 60)])
-    first = handle(_event(), FakeLambdaContext(4_000), aws=aws, env=env)
+    first = invoke(_event(), env, 4_000)
     event = _event()
     event["hookDetails"] = copy.deepcopy(first["hookDetails"])
     event["hookDetails"][STATE_KEY]["checks"]["home"]["t"] = [3, 3, 0, 0, 3]
     # WHEN it is invoked
-    out = handle(event, FakeLambdaContext(4_000), aws=aws, env=env)
+    out = invoke(event, env, 4_000)
     # THEN FAILED, naming the field; nothing more is measured
     assert out["hookStatus"] == FAILED
     assert "hookDetails.greenlight.checks.home.t" in _state(out)["reason"]
 
 
 def test_ecs_handler_budget_too_small_for_one_measurement(
-    spec_env: Callable[..., dict[str, str]], aws: AwsClients
+    spec_env: Callable[..., dict[str, str]], invoke: Callable[..., dict[str, Any]]
 ) -> None:
     # GIVEN a check whose measurement may take 5s, and a function with 3s left
     env = spec_env([{**_check("home", "P", 3), "timeout": 5}])
     # WHEN it is invoked
-    out = handle(_event(), FakeLambdaContext(3_000), aws=aws, env=env)
+    out = invoke(_event(), env, 3_000)
     # THEN FAILED at once, saying which timeout to raise, instead of IN_PROGRESS forever
     assert out["hookStatus"] == FAILED
     assert "raise the function's timeout to at least" in _state(out)["reason"]
@@ -342,12 +386,12 @@ def test_ecs_handler_budget_too_small_for_one_measurement(
 
 
 def test_ecs_handler_callback_delay_is_time_to_next_measurement(
-    spec_env: Callable[..., dict[str, str]], aws: AwsClients
+    spec_env: Callable[..., dict[str, str]], invoke: Callable[..., dict[str, Any]]
 ) -> None:
     # GIVEN a check measured every 20s, and a function with a few seconds per invocation
     env = spec_env([{**_check("home", "P", 3), "interval": 20}])
     # WHEN it is invoked
-    out = handle(_event(), FakeLambdaContext(2_000), aws=aws, env=env)
+    out = invoke(_event(), env, 2_000)
     # THEN one measurement is taken and ECS is asked to call back when the next one is due
     assert out["hookStatus"] == IN_PROGRESS
     assert ScriptedCheck.calls["home"] == 1

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from greenlight import lifecycle
-from greenlight.handlers.common import InvalidEventError
 from greenlight.handlers.ecs import parse_event
+from greenlight.handlers.inputs import InvalidEventError
 from greenlight.spec import load_text
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"

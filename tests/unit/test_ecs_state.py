@@ -10,8 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from greenlight.engine.model import Status, Tally
-from greenlight.engine.runner import CheckState
+from greenlight.engine.model import CheckState, Status, Tally
 from greenlight.reporting.ecs_state import (
     MAX_STATE_BYTES,
     STATE_KEY,

@@ -1,4 +1,6 @@
-"""The check engine: knows checks, deadlines and verdicts, and nothing about deployment controllers.
+"""The check engine: knows checks, budgets and verdicts, and nothing about deployment controllers.
 
-`model` (results), `policy` (the pure verdict rules), `deadline`, `runner` (runs checks side by side).
+`run` (the entry point: one round of a run, resumable), `runner` (runs checks side by side), `policy` (the pure
+verdict rules), `model` (results and check states), `deadline` and `clock` (time, injectable), `check` (what a
+check is).
 """

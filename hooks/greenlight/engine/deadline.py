@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from greenlight.engine.clock import SYSTEM, Clock
 
 
 @dataclass(frozen=True)
@@ -11,16 +12,17 @@ class Deadline:
     """A point in monotonic time after which no more work may start."""
 
     at: float
+    clock: Clock = field(default=SYSTEM, compare=False, repr=False)
 
     @classmethod
-    def after(cls, seconds: float) -> Deadline:
-        return cls(time.monotonic() + seconds)
+    def after(cls, seconds: float, clock: Clock = SYSTEM) -> Deadline:
+        return cls(clock.monotonic() + seconds, clock)
 
     def remaining(self) -> float:
-        return max(self.at - time.monotonic(), 0.0)
+        return max(self.at - self.clock.monotonic(), 0.0)
 
     def expired(self) -> bool:
-        return time.monotonic() >= self.at
+        return self.clock.monotonic() >= self.at
 
     def bound(self, seconds: float) -> float:
         """The smaller of `seconds` and the time left."""

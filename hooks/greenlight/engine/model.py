@@ -97,6 +97,15 @@ class Tally:
 
 
 @dataclass(frozen=True)
+class CheckState:
+    """Where a check stands between two rounds of a run: its tally, when to measure next, its last bad reason."""
+
+    tally: Tally
+    next_at: float = 0.0  # epoch seconds
+    last_bad: str | None = None
+
+
+@dataclass(frozen=True)
 class CheckResult:
     """The outcome of one check: its measurements and what they add up to."""
 

@@ -8,20 +8,21 @@ stopping the other checks once the run has failed.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from greenlight.engine.check import Check, CheckContext
+from greenlight.engine.clock import Clock
 from greenlight.engine.deadline import Deadline
-from greenlight.engine.model import CheckResult, Measurement, Status, Tally
+from greenlight.engine.model import CheckResult, CheckState, Measurement, Status, Tally
 from greenlight.engine.policy import Decision, cut_short, decide
 
 ProgressFn = Callable[[Check, int, Measurement], None]
 
 # Time a measurement may overrun its own timeout before the runner stops waiting for it:
 # checks bound their own I/O, this is the backstop.
-_GRACE = 1.0
+GRACE = 1.0
+DEADLINE_REACHED = "deadline reached"
 
 
 @dataclass
@@ -29,10 +30,10 @@ class _Outcome:
     measurement: Measurement | None = None
 
 
-def _measure_bounded(check: Check, ctx: CheckContext, limit: float) -> Measurement:
+def _measure_bounded(check: Check, ctx: CheckContext, limit: float, clock: Clock) -> Measurement:
     """Run `check.measure` in its own daemon thread and wait at most `limit` seconds for it."""
     out = _Outcome()
-    started = time.monotonic()
+    started = clock.monotonic()
 
     def work() -> None:
         try:
@@ -44,7 +45,7 @@ def _measure_bounded(check: Check, ctx: CheckContext, limit: float) -> Measureme
     worker = threading.Thread(target=work, name=f"greenlight-{check.name}", daemon=True)
     worker.start()
     worker.join(limit)
-    elapsed = (time.monotonic() - started) * 1000
+    elapsed = (clock.monotonic() - started) * 1000
     if out.measurement is None:
         return Measurement(Status.ERROR, f"measurement timed out after {limit:.1f}s", duration_ms=elapsed)
     m = out.measurement
@@ -73,15 +74,6 @@ def _prepare_bounded(check: Check, ctx: CheckContext, limit: float) -> Measureme
     return out[0]
 
 
-@dataclass(frozen=True)
-class CheckState:
-    """Where a paused check stands: its tally, when to measure next, and its last bad reason."""
-
-    tally: Tally
-    next_at: float = 0.0
-    last_bad: str | None = None
-
-
 class _Run:
     def __init__(
         self,
@@ -89,13 +81,17 @@ class _Run:
         progress: ProgressFn | None,
         stop_on_failure: bool,
         pause: Deadline | None,
+        clock: Clock,
+        deadline_reason: str,
     ) -> None:
         self.ctx = ctx
         self.progress = progress
         self.stop_on_failure = stop_on_failure
         self.pause = pause
+        self.clock = clock
+        self.deadline_reason = deadline_reason
         self.stop = threading.Event()
-        self.stop_reason = "deadline reached"
+        self.stop_reason = deadline_reason
 
     def run_check(self, check: Check, state: CheckState | None) -> CheckResult:
         policy = check.policy
@@ -137,6 +133,9 @@ class _Run:
         decision = decide(tally, policy)
         if decision.final:
             return result(decision)
+        if deadline.expired():
+            # No time at all (a resumed run past its end): decide from the tally alone, touching nothing.
+            return result(cut_short(tally, policy, self.deadline_reason))
         # prepare() may call AWS (secrets, discovery): bounded by the deadline like a measurement, so a
         # hanging call cannot hold the run past it and eat the time kept for reporting.
         unprepared = _prepare_bounded(check, self.ctx, deadline.remaining())
@@ -145,23 +144,24 @@ class _Run:
             tally = tally.add(Status.ERROR)
             return result(Decision(Status.ERROR, unprepared.reason))
 
+        clock = self.clock
         while tally.taken < policy.count:
-            wait = next_at - time.time()
+            wait = next_at - clock.time()
             if wait > 0:
                 if self.pause is not None and self.pause.remaining() < wait:
                     return paused()
-                self.stop.wait(deadline.bound(wait))
+                clock.wait(self.stop, deadline.bound(wait))
             if self.stop.is_set() or deadline.expired():
                 stopped = self.stop.is_set()
-                why = self.stop_reason if stopped else "deadline reached"
+                why = self.stop_reason if stopped else self.deadline_reason
                 return result(cut_short(tally, policy, why, by_deadline=not stopped))
-            if self.pause is not None and self.pause.remaining() < policy.timeout + _GRACE:
-                next_at = max(next_at, time.time())
+            if self.pause is not None and self.pause.remaining() < policy.timeout + GRACE:
+                next_at = max(next_at, clock.time())
                 return paused()
-            started = time.time()
+            started = clock.time()
             # The backstop waits a little past the measurement's own bound, so a probe that times out
             # at the deadline reports its own error (URL, kind, hint) rather than a bare overrun.
-            m = _measure_bounded(check, self.ctx, deadline.bound(policy.timeout) + _GRACE)
+            m = _measure_bounded(check, self.ctx, deadline.bound(policy.timeout) + GRACE, clock)
             measurements.append(m)
             tally = tally.add(m.status)
             if m.status is not Status.PASS:
@@ -183,13 +183,16 @@ def run_checks(
     stop_on_failure: bool = True,
     resume: Mapping[str, CheckState] | None = None,
     pause: Deadline | None = None,
+    clock: Clock | None = None,
+    deadline_reason: str = DEADLINE_REACHED,
 ) -> list[CheckResult]:
     """Run all checks concurrently; results come back in the order the checks were given.
 
     `resume` continues checks from an earlier invocation; with `pause`, checks that are not decided
     when it comes stop with `paused=True` instead of being cut short, so a later invocation resumes them.
+    `clock` defaults to the deadline's; `deadline_reason` starts the reason of a check the deadline cuts short.
     """
-    run = _Run(ctx, progress, stop_on_failure, pause)
+    run = _Run(ctx, progress, stop_on_failure, pause, clock or ctx.deadline.clock, deadline_reason)
     results: list[CheckResult | None] = [None] * len(checks)
     states = resume or {}
 
@@ -202,7 +205,7 @@ def run_checks(
     for t in threads:
         # Each check stops itself at the deadline (its prepare and every measurement are bounded by it), so
         # the margin covers bookkeeping only: a check's own timeout may be longer than the reporting reserve.
-        t.join(ctx.deadline.remaining() + 2 * _GRACE)
+        t.join(ctx.deadline.remaining() + 2 * GRACE)
     final: list[CheckResult] = []
     for check, res in zip(checks, results, strict=True):
         if res is None:

@@ -1,7 +1,10 @@
 """Lambda handler for CodeDeploy ECS lifecycle hooks (BeforeInstall ... AfterAllowTraffic).
 
-The status starts as Failed and is reported exactly once, whatever happens in between: an invalid
-spec, a crashing check or too little time left all end in Failed with the reason in the logs.
+One invocation is a run of one round: the event and settings are read here, greenlight.plan turns the
+spec into checks, target and budget (discovering green when the checks need it), the engine runs them,
+and the reporter tells CodeDeploy. The status starts as Failed and is reported exactly once, whatever
+happens in between: an invalid spec, a crashing check or too little time left all end in Failed with the
+reason in the logs.
 """
 
 from __future__ import annotations
@@ -15,16 +18,11 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.data_classes import CodeDeployLifecycleHookEvent, event_source
 
+from greenlight import plan
 from greenlight.engine.deadline import Deadline
-from greenlight.handlers.common import (
-    DEFAULT_RESERVE,
-    InvalidEventError,
-    Settings,
-    SettingsError,
-    load_spec,
-    remaining_seconds,
-)
+from greenlight.handlers.inputs import InvalidEventError, Settings, SettingsError, remaining_seconds
 from greenlight.lifecycle import CODEDEPLOY_HOOKS
+from greenlight.reporting import metrics as run_metrics
 from greenlight.reporting.codedeploy import CodeDeployReporter
 from greenlight.reporting.log import log_result
 
@@ -88,12 +86,9 @@ def handle(
             raise SettingsError(
                 f"GREENLIGHT_HOOK is not set; set it to the hook this function serves: {CODEDEPLOY_HOOKS}"
             )
-        early_reserve = settings.reserve if settings.reserve is not None else DEFAULT_RESERVE
-        if started_left <= early_reserve:
-            raise TimeoutError(
-                f"only {started_left:.1f}s left at start, within the {early_reserve:g}s reserve for "
-                "reporting; raise the function's timeout"
-            )
+        # Before the spec is read, its report_reserve is unknown: the function's own setting, else the default.
+        time_left = plan.TimeLeft(lambda: remaining_seconds(context), plan.reserve_for(None, settings.reserve))
+        time_left.beyond_reserve("at start")
         from greenlight.discovery.codedeploy import CodeDeployDiscovery
 
         discovery = CodeDeployDiscovery(deployment_id, aws)
@@ -115,45 +110,21 @@ def handle(
                 "reason": f"hook {settings.hook} already completed as {earlier} by an earlier invocation",
             }
 
-        from greenlight.checks import requirements
-        from greenlight.validation import discovered_target, run_hook
-
-        spec = load_spec(settings, env, aws)
-        reserve = settings.reserve if settings.reserve is not None else spec.report_reserve
-        needs = requirements(spec.checks_for(settings.hook))
-        auto = {"test": spec.test_url_auto, "prod": spec.prod_url_auto}
-        listeners = sorted(name for name in needs.listeners if auto.get(name))
-        deployment = None
-        if listeners or needs.deployment:
-            left = remaining_seconds(context)
-            if left <= reserve:
-                raise TimeoutError(f"only {left:.1f}s left before discovery, within the {reserve:g}s reserve")
-            deployment = discovery.discover(require=listeners)
-            reporter.deployment_group = deployment.deployment_group
-        target = discovered_target(spec, deployment)
-        left = remaining_seconds(context)
-        if left <= reserve:
-            raise TimeoutError(
-                f"only {left:.1f}s left after loading the spec and discovery, within the {reserve:g}s reserve"
-            )
+        spec = plan.load_spec(settings.spec_location, env, aws)
+        time_left = time_left.with_reserve(plan.reserve_for(spec, settings.reserve))
+        planned = plan.prepare(spec, settings.hook, time=time_left, discovery=discovery)
         run_context: dict[str, Any] = {
             "deployment_id": deployment_id,
             "source": spec.source,
-            "test_url": target.test_url,
-            "prod_url": target.prod_url,
+            "test_url": planned.target.test_url,
+            "prod_url": planned.target.prod_url,
         }
-        if deployment is not None:
-            run_context["discovered"] = deployment.summary()
-        result = run_hook(
-            spec,
-            settings.hook,
-            deadline=Deadline.after(left - reserve),
-            target=target,
-            deployment=deployment,
-            aws=aws,
-            context=run_context,
-        )
-        log_result(result, metrics_sink)
+        if planned.deployment is not None:
+            reporter.deployment_group = planned.deployment.deployment_group
+            run_context["discovered"] = planned.deployment.summary()
+        result = plan.execute(planned, aws=aws, context=run_context).result
+        log_result(result)
+        run_metrics.record_run(metrics_sink, result)
         succeeded, reason, verdict = result.succeeded, result.reason, result.verdict.value
     except Exception as exc:
         reason = f"{type(exc).__name__}: {exc}"

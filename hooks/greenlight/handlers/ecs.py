@@ -4,11 +4,12 @@ ECS invokes the function with `{"executionId", "lifecycleStage", "resourceArn", 
 "hookDetails"}` and reads the verdict from its return value: SUCCEEDED, FAILED, or IN_PROGRESS with a
 `callBackDelay`, after which ECS invokes it again with the returned `hookDetails` merged in.
 
-One invocation runs the stage's checks (those the spec gives under the stage's name, or else under its
-CodeDeploy equivalent) for as long as the Lambda's remaining time minus the reserve allows. Checks not
-decided by then are paused; their tallies go into hookDetails (greenlight.reporting.ecs_state) and the
-function answers IN_PROGRESS, so a validation may last up to the spec's `max_duration`, and its verdict
-is the one a single uninterrupted run would reach.
+Each invocation is one round of a resumable run (greenlight.engine.run): the stage's checks (those the
+spec gives under the stage's name, or else under its CodeDeploy equivalent) run for as long as the
+Lambda's remaining time minus the reserve allows (greenlight.plan). Checks not decided by then are
+paused; their states go into hookDetails (greenlight.reporting.ecs_state) and the function answers
+IN_PROGRESS, so a validation may last up to the spec's `max_duration`, and its verdict is the one a
+single uninterrupted run would reach.
 
 The function never raises: a malformed event, a corrupted hookDetails, a bad spec or an internal error
 all return FAILED with the reason in the logs and in hookDetails (an exception would roll back too,
@@ -18,47 +19,34 @@ but nobody would learn why).
 from __future__ import annotations
 
 import logging
-import math
 import os
-import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 
-from greenlight import lifecycle
-from greenlight.engine.deadline import Deadline
-from greenlight.engine.model import CheckResult, RunResult, Status, Tally, Verdict
-from greenlight.engine.policy import combine, cut_short
-from greenlight.engine.runner import CheckState
-from greenlight.handlers.common import (
-    InvalidEventError,
-    Settings,
-    SettingsError,
-    load_spec,
-    remaining_seconds,
-)
+from greenlight import lifecycle, plan
+from greenlight.engine.clock import SYSTEM, Clock
+from greenlight.engine.model import CheckState, Verdict
+from greenlight.handlers.inputs import InvalidEventError, Settings, SettingsError, remaining_seconds
 from greenlight.reporting import ecs as reporting
+from greenlight.reporting import metrics as run_metrics
 from greenlight.reporting.ecs_state import (
-    STATE_KEY,
     HookState,
     Identity,
     StateError,
     StateTooLargeError,
     decode,
-    encode,
-    result_entry,
+    ensure_room,
 )
-from greenlight.reporting.log import log_check, log_result
+from greenlight.reporting.log import log_progress, log_result
 
 logger = Logger(service=os.getenv("POWERTOOLS_SERVICE_NAME", "greenlight"))
 metrics = Metrics(namespace=os.getenv("POWERTOOLS_METRICS_NAMESPACE", "greenlight"))
 log = logging.getLogger("greenlight.handler")
 
 CONTROLLER = "ECS"
-# The runner lets a measurement overrun its timeout by this much (engine.runner._GRACE).
-MEASUREMENT_GRACE = 1.0
 SKIPPED = "SKIPPED"
 
 # Which weight map tells whether a traffic-shift stage runs for a rollback.
@@ -221,63 +209,7 @@ def parse_event(event: Any) -> EcsHookEvent:
     )
 
 
-# --- outcomes -----------------------------------------------------------------------------------------
-
-
-def _last_bad(check: CheckResult, before: CheckState | None) -> str | None:
-    # The runner remembers the reason of the last measurement that was not a PASS; so does the state.
-    bad = [m.reason for m in check.measurements if m.status is not Status.PASS]
-    return bad[-1] if bad else (before.last_bad if before else None)
-
-
-def _states(result: RunResult, before: Mapping[str, CheckState]) -> dict[str, CheckState]:
-    out: dict[str, CheckState] = {}
-    for check in result.checks:
-        if check.tally is None:
-            continue
-        prior = before.get(check.name)
-        next_at = check.next_at if check.next_at is not None else (prior.next_at if prior else 0.0)
-        out[check.name] = CheckState(check.tally, next_at, _last_bad(check, prior))
-    return out
-
-
-def _in_progress(result: RunResult) -> bool:
-    """Paused checks remain and nothing has decided the run yet (a failure ends it at once)."""
-    if not any(c.paused for c in result.checks):
-        return False
-    for c in result.checks:
-        if c.dry_run or c.paused:
-            continue
-        if c.status in (Status.FAIL, Status.ERROR, Status.INCONCLUSIVE):
-            return False
-    return True
-
-
-def expired_result(
-    spec: Any, stage: str, states: Mapping[str, CheckState], why: str, context: Mapping[str, Any]
-) -> RunResult:
-    """The verdict of a validation stopped without measuring again (max_duration passed): each check cut short."""
-    results = []
-    for cs in spec.checks_for(stage):
-        state = states.get(cs.name)
-        tally = state.tally if state else Tally()
-        decision = cut_short(tally, cs.policy, why)
-        assert decision.status is not None
-        reason = decision.reason
-        if decision.status in (Status.FAIL, Status.ERROR) and state and state.last_bad:
-            reason = f"{reason}; last: {state.last_bad}"
-        results.append(CheckResult(cs.name, cs.kind, decision.status, reason, (), cs.policy.dry_run, tally=tally))
-    run = combine(results, dry_run=spec.dry_run, inconclusive_passes=spec.on_inconclusive == "pass")
-    return RunResult(
-        hook=stage,
-        verdict=run.verdict,
-        succeeded=run.succeeded,
-        reason=run.reason,
-        checks=tuple(results),
-        duration_ms=0.0,
-        dry_run=spec.dry_run,
-        context=dict(context),
-    )
+# --- one invocation ----------------------------------------------------------------------------------
 
 
 class _Invocation:
@@ -291,7 +223,7 @@ class _Invocation:
         aws: Any,
         env: Mapping[str, str] | None,
         metrics_sink: Any,
-        clock: Callable[[], float],
+        clock: Clock,
     ) -> None:
         self.ev = ev
         self.lambda_context = context
@@ -299,7 +231,7 @@ class _Invocation:
         self.env = env
         self.metrics_sink = metrics_sink
         self.clock = clock
-        self.now = clock()
+        self.now = clock.time()
         self.identity = ev.identity()
         self.round = 1
         self.started_at = self.now
@@ -317,29 +249,13 @@ class _Invocation:
             verdict=verdict,
             status=status,
             reason=reason,
-            results=dict(results or {}),
+            results=results or {},
         )
-        (log.info if succeeded else log.warning)(
-            "%s %s: %s", self.ev.stage, status, reason, extra={"verdict": verdict, "round": self.round}
-        )
-        return reporting.respond(status, {STATE_KEY: encode(state)})
+        return reporting.final(state)
 
     def skipped(self, why: str) -> dict[str, Any]:
-        if self.metrics_sink is not None:
-            from aws_lambda_powertools.metrics import MetricUnit
-
-            self.metrics_sink.add_dimension(name="hook", value=self.ev.stage)
-            self.metrics_sink.add_metric(name="HookSkipped", unit=MetricUnit.Count, value=1)
+        run_metrics.record(self.metrics_sink, run_metrics.HOOK_SKIPPED, hook=self.ev.stage)
         return self.final(True, SKIPPED, why)
-
-    def from_result(self, result: RunResult) -> dict[str, Any]:
-        log_result(result, self.metrics_sink)
-        return self.final(
-            result.succeeded,
-            result.verdict.value,
-            result.reason,
-            {c.name: result_entry(c.status.value, c.tally) for c in result.checks},
-        )
 
     # the work
 
@@ -347,7 +263,7 @@ class _Invocation:
         ev = self.ev
         try:
             settings = Settings.from_env(self.env, allowed_hooks=lifecycle.ALL_HOOK_NAMES)
-            spec = load_spec(settings, self.env, self.aws)
+            spec = plan.load_spec(settings.spec_location, self.env, self.aws)
         except Exception as exc:
             if not ev.rollback:
                 raise
@@ -367,7 +283,6 @@ class _Invocation:
                 f"{ev.stage} runs again for a rollback (the target revision has weight 0): on_rollback is pass, "
                 "a rollback is never blocked"
             )
-        reserve = settings.reserve if settings.reserve is not None else spec.report_reserve
 
         # Progress of an earlier invocation: resumed only if it is this validation's (stage, execution, ...).
         state = decode(ev.hook_details, now=self.now)
@@ -402,16 +317,11 @@ class _Invocation:
             log.warning("progress of checks no longer in the spec is dropped: %s", ", ".join(dropped))
             states = {k: v for k, v in states.items() if k in known}
         # Refuse up front a spec whose progress could never be carried to the next invocation.
-        encode(
-            HookState(
-                self.identity,
-                self.round,
-                self.started_at,
-                {c.name: CheckState(Tally(*([c.policy.count] * 6)), self.now + 3600.0) for c in checks},
-            )
+        ensure_room(
+            self.identity, self.round, self.started_at, ((c.name, c.policy.count) for c in checks), now=self.now
         )
 
-        deployment, first_deployment, rollback = self.discover(spec, checks)
+        discovery, first_deployment, rollback = self.judge(spec)
         if rollback and not ev.rollback and spec.on_rollback == "pass":
             return self.skipped(
                 f"the service deployment is rolling back: on_rollback is pass, {ev.stage} is not checked"
@@ -421,6 +331,16 @@ class _Invocation:
                 "first deployment of the service (no source revision to replace): on_first_deployment is pass"
             )
 
+        time_left = plan.TimeLeft(
+            lambda: remaining_seconds(self.lambda_context), plan.reserve_for(spec, settings.reserve), self.clock
+        )
+        planned = plan.prepare(
+            spec,
+            ev.stage,
+            time=time_left,
+            discovery=discovery,
+            rounds=plan.Rounds(self.started_at, states),
+        )
         weights = ev.traffic_weights()
         report_context: dict[str, Any] = {
             "controller": CONTROLLER,
@@ -437,36 +357,10 @@ class _Invocation:
             "rollback": rollback or ev.rollback,
             "source": spec.source,
         }
-        if deployment is not None:
-            report_context["deployment"] = deployment.summary()
-
-        left_total = spec.max_duration - (self.now - self.started_at)
-        if left_total <= 0:
-            why = f"max_duration {spec.max_duration:g}s since the first invocation reached"
-            return self.from_result(expired_result(spec, ev.stage, states, why, report_context))
-
-        left = remaining_seconds(self.lambda_context)
-        budget = left - reserve
-        undecided = [c for c in checks if not _decided(c, states.get(c.name))]
-        needed = max((c.policy.timeout for c in undecided), default=0.0) + MEASUREMENT_GRACE
-        if undecided and budget < needed:
-            raise TimeoutError(
-                f"{left:.1f}s left minus the {reserve:g}s reserve cannot fit one {needed:g}s measurement; "
-                f"raise the function's timeout to at least {math.ceil(needed + reserve + 5)}s"
-            )
-
-        from greenlight.validation import discovered_target, run_hook
-
-        # Checks pause at `budget`: no measurement starts with less than `needed` left before it. The hard
-        # deadline is the end of max_duration, but never later than `needed` past the pause, so that
-        # nothing else (a check's prepare) can run into the time kept for the answer either.
-        hard = min(left_total, budget + needed)
-        result = run_hook(
-            spec,
-            ev.stage,
-            deadline=Deadline.after(hard),
-            target=discovered_target(spec, deployment),
-            deployment=deployment,
+        if planned.deployment is not None:
+            report_context["deployment"] = planned.deployment.summary()
+        outcome = plan.execute(
+            planned,
             aws=self.aws,
             settings={
                 "traffic_weights": weights,
@@ -475,26 +369,28 @@ class _Invocation:
                 "first_deployment": first_deployment,
             },
             context=report_context,
-            resume=states,
-            pause=Deadline.after(budget),
         )
-        if _in_progress(result):
-            return self.progress(result, states, left_total)
-        if result.verdict is Verdict.INCONCLUSIVE and hard == left_total:
-            result = replace(result, reason=f"{result.reason} (max_duration {spec.max_duration:g}s reached)")
-        return self.from_result(result)
+        result = outcome.result
+        if outcome.in_progress:
+            log_progress(result, self.round)
+            run_metrics.record(self.metrics_sink, run_metrics.HOOK_IN_PROGRESS, hook=ev.stage)
+            now = self.clock.time()
+            due = outcome.next_due if outcome.next_due is not None else now
+            ends = planned.ends_at if planned.ends_at is not None else due
+            paused = HookState(self.identity, self.round, self.started_at, outcome.states)
+            return reporting.in_progress(paused, min(due, ends) - now)
+        log_result(result)
+        run_metrics.record_run(self.metrics_sink, result)
+        return self.final(result.succeeded, result.verdict.value, result.reason, reporting.results_of(result))
 
-    def discover(self, spec: Any, checks: tuple[Any, ...]) -> tuple[Any, bool, bool]:
-        """(deployment or None, first deployment?, rolling back?): discovery when the checks need it."""
-        from greenlight.checks import requirements
+    def judge(self, spec: Any) -> tuple[Any, bool, bool]:
+        """(discovery for the plan, or None when the checks need none; first deployment?; rolling back?)."""
         from greenlight.discovery.ecs import EcsDiscovery
         from greenlight.discovery.model import DiscoveryError
 
         ev = self.ev
-        needs = requirements(checks)
-        auto = {w for w, is_auto in (("test", spec.test_url_auto), ("prod", spec.prod_url_auto)) if is_auto}
-        required = needs.listeners & auto
-        needed = needs.deployment or bool(required)
+        wanted = plan.needs(spec, ev.stage)
+        needed = wanted.deployment or bool(wanted.listeners)
         discovery = EcsDiscovery(
             service_deployment_arn=ev.resource_arn,
             service_arn=ev.service_arn,
@@ -515,30 +411,7 @@ class _Invocation:
             # The checks need nothing discovered: judge first deployment and rollback from the event alone.
             log.warning("%s; first deployment and rollback are judged from the event alone", exc)
             return None, first, rollback
-        if not needed or (first and spec.on_first_deployment == "pass") or (rollback and spec.on_rollback == "pass"):
-            return None, first, rollback
-        return discovery.discover(require=required), first, rollback
-
-    def progress(self, result: RunResult, before: Mapping[str, CheckState], left_total: float) -> dict[str, Any]:
-        states = _states(result, before)
-        now = self.clock()
-        due = min((c.next_at for c in result.checks if c.paused and c.next_at is not None), default=now)
-        delay = reporting.callback_delay(min(due - now, max(left_total - (now - self.now), 0.0)))
-        state = HookState(self.identity, self.round, self.started_at, states)
-        for c in result.checks:
-            log_check(c, result.hook, round=self.round)
-        if self.metrics_sink is not None:
-            from aws_lambda_powertools.metrics import MetricUnit
-
-            self.metrics_sink.add_dimension(name="hook", value=self.ev.stage)
-            self.metrics_sink.add_metric(name="HookInProgress", unit=MetricUnit.Count, value=1)
-        return reporting.respond(reporting.IN_PROGRESS, {STATE_KEY: encode(state)}, delay=delay)
-
-
-def _decided(check: Any, state: CheckState | None) -> bool:
-    from greenlight.engine.policy import decide
-
-    return state is not None and decide(state.tally, check.policy).final
+        return (discovery if needed else None), first, rollback
 
 
 # --- entry points -------------------------------------------------------------------------------------
@@ -561,7 +434,7 @@ def handle(
     aws: Any = None,
     env: Mapping[str, str] | None = None,
     metrics_sink: Any = None,
-    clock: Callable[[], float] = time.time,
+    clock: Clock = SYSTEM,
 ) -> dict[str, Any]:
     """Validate one ECS lifecycle hook invocation and return the answer for ECS. Never raises."""
     identity: dict[str, str] = {}
@@ -583,13 +456,7 @@ def handle(
             log.error("returning FAILED: %s", reason)
         else:
             log.exception("validation did not complete; returning FAILED: %s", reason)
-    try:
-        if metrics_sink is not None:
-            from aws_lambda_powertools.metrics import MetricUnit
-
-            metrics_sink.add_metric(name="HookFailed", unit=MetricUnit.Count, value=1)
-    except Exception:  # metrics must never cost the answer
-        log.exception("could not record the HookFailed metric")
+    run_metrics.record(metrics_sink, run_metrics.HOOK_FAILED)
     return reporting.failure(reason, identity)
 
 

@@ -14,7 +14,16 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from greenlight.reporting.ecs_state import MAX_STATE_BYTES, STATE_KEY, STATE_VERSION, size_of
+from greenlight.engine.model import RunResult
+from greenlight.reporting.ecs_state import (
+    MAX_STATE_BYTES,
+    STATE_KEY,
+    STATE_VERSION,
+    HookState,
+    encode,
+    result_entry,
+    size_of,
+)
 
 SUCCEEDED = "SUCCEEDED"
 FAILED = "FAILED"
@@ -108,3 +117,22 @@ def respond(status: str, details: Mapping[str, Any] | None = None, *, delay: int
         extra={"hook_status": status, "callback_delay": delay},
     )
     return response
+
+
+def results_of(result: RunResult) -> dict[str, dict[str, Any]]:
+    """What a final answer says of each check of a run: its status and tally."""
+    return {c.name: result_entry(c.status.value, c.tally) for c in result.checks}
+
+
+def final(state: HookState) -> dict[str, Any]:
+    """The SUCCEEDED or FAILED answer that ends a validation, carrying its verdict (`state` is final)."""
+    status = state.status or FAILED
+    (log.info if status == SUCCEEDED else log.warning)(
+        "%s %s: %s", state.identity.stage, status, state.reason, extra={"verdict": state.verdict, "round": state.round}
+    )
+    return respond(status, {STATE_KEY: encode(state)})
+
+
+def in_progress(state: HookState, due_in: float) -> dict[str, Any]:
+    """The IN_PROGRESS answer carrying the progress to resume, asking to be called again in `due_in` seconds."""
+    return respond(IN_PROGRESS, {STATE_KEY: encode(state)}, delay=callback_delay(due_in))

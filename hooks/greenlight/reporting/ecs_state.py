@@ -28,12 +28,11 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from greenlight.engine.model import Tally
-from greenlight.engine.runner import CheckState
+from greenlight.engine.model import CheckState, Tally
 
 STATE_KEY = "greenlight"
 STATE_VERSION = 1
@@ -185,6 +184,17 @@ def encode(state: HookState, *, limit: int = MAX_STATE_BYTES) -> dict[str, Any]:
         f"the progress of {len(state.checks)} check(s) needs {size_of(doc)} bytes of hookDetails even without "
         f"reasons, more than the {limit}-byte bound; give this stage fewer checks or shorter check names"
     )
+
+
+def ensure_room(
+    identity: Identity, round_number: int, started_at: float, checks: Iterable[tuple[str, int]], *, now: float
+) -> None:
+    """Refuse up front checks ((name, count) pairs) whose progress could never be carried to the next invocation.
+
+    Raises StateTooLargeError when the largest progress they could need does not fit MAX_STATE_BYTES.
+    """
+    largest = {name: CheckState(Tally(*([count] * 6)), now + 3600.0) for name, count in checks}
+    encode(HookState(identity, round_number, started_at, largest))
 
 
 # --- decoding ------------------------------------------------------------------------------------

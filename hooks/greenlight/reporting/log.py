@@ -1,4 +1,4 @@
-"""The outcome of a validation as structured log records and metrics: what operators and the twin read.
+"""The outcome of a validation as structured log records: what operators and the twin read (metrics: `metrics`).
 
 Every record about a check or a verdict carries `greenlight_event` ("check" or "verdict") and its data as fields,
 so a reader (CloudWatch Logs Insights, the local twin) never parses message text:
@@ -31,8 +31,8 @@ def log_check(check: CheckResult, hook: str, **extra: Any) -> None:
     )
 
 
-def log_result(result: RunResult, metrics: Any = None) -> None:
-    """Per-check results as structured log fields, and the run's metrics."""
+def log_result(result: RunResult) -> None:
+    """Per-check results and the verdict, as structured records."""
     for check in result.checks:
         log_check(check, result.hook)
     log.info(
@@ -48,12 +48,9 @@ def log_result(result: RunResult, metrics: Any = None) -> None:
             "context": result.context,
         },
     )
-    if metrics is not None:
-        from aws_lambda_powertools.metrics import MetricUnit
 
-        passed = sum(1 for c in result.checks if c.status.value == "PASS")
-        metrics.add_dimension(name="hook", value=result.hook)
-        metrics.add_metric(name="ChecksPassed", unit=MetricUnit.Count, value=passed)
-        metrics.add_metric(name="ChecksFailed", unit=MetricUnit.Count, value=len(result.checks) - passed)
-        metrics.add_metric(name="ValidationDuration", unit=MetricUnit.Milliseconds, value=result.duration_ms)
-        metrics.add_metric(name="HookSucceeded" if result.succeeded else "HookFailed", unit=MetricUnit.Count, value=1)
+
+def log_progress(result: RunResult, number: int) -> None:
+    """Where each check stands when round `number` of a validation pauses (the next invocation resumes it)."""
+    for check in result.checks:
+        log_check(check, result.hook, round=number)

@@ -63,7 +63,7 @@ def counted(session: Any, aws_env: Any) -> Counted:
 def run_checks() -> Callable[..., RunResult]:
     """run_checks(checks_yaml, deployment=..., aws=..., test_url=...): one hook's checks, as the handler runs them."""
     from greenlight import spec as specs
-    from greenlight.validation import discovered_target, run_hook
+    from greenlight.plan import discovered_target, run_hook
 
     def run(checks_yaml: str, *, deployment: Any = None, aws: Any = None, test_url: str | None = None) -> RunResult:
         text = f"version: 1\nhooks:\n  {HOOK}:\n" + textwrap.indent(textwrap.dedent(checks_yaml), "    ")

@@ -17,7 +17,7 @@ from hook_harness import HOOK, PUT_STATUS, Twin, http_spec, invoke, write_spec
 
 from greenlight.checks import KINDS, Check, CheckContext
 from greenlight.engine.model import Measurement, Status
-from greenlight.handlers.common import InvalidEventError
+from greenlight.handlers.inputs import InvalidEventError
 from greenlight.reporting.codedeploy import ReportError
 from greenlight.spec.schema import Field, Obj, Str
 from greenlight_twin import aws as twin_aws

@@ -1,7 +1,7 @@
 """Probes cannot be turned against the network: scenarios 12, 13, 16 and 17 of docs/guarantees.md.
 
 Spec-time rules are tested through `greenlight.spec.load_text`; run-time rules through the probe client
-(`greenlight.probe.http.fetch`) and through whole hook runs (`greenlight.validation.run_hook`), against
+(`greenlight.probe.http.fetch`) and through whole hook runs (`greenlight.plan.run_hook`), against
 real servers on 127.0.0.1 and 127.0.0.2 (a second loopback address: another host to the probe) and a
 real TLS server with certificates made in the test. Every test runs under a loopback guard that fails
 it if anything tried to connect outside 127.0.0.0/8.
@@ -24,8 +24,8 @@ from greenlight import spec as specs
 from greenlight.engine.check import TlsSettings
 from greenlight.engine.deadline import Deadline
 from greenlight.engine.model import RunResult
+from greenlight.plan import run_hook
 from greenlight.probe.http import ProbeError, Request, fetch
-from greenlight.validation import run_hook
 from support.servers import METADATA_URL, OTHER_HOST, HttpServer, Reply, redirect
 
 HOOK = "AfterAllowTestTraffic"

@@ -23,7 +23,7 @@ from greenlight.aws import AwsClients
 from greenlight.engine.check import CheckContext, Target
 from greenlight.engine.deadline import Deadline
 from greenlight.handlers.codedeploy import handle
-from greenlight.validation import run_hook
+from greenlight.plan import run_hook
 from greenlight_twin import aws as twin_aws
 from support.lambda_context import context_for
 from support.servers import HttpServer, Recorded, RefusingPort, Reply

@@ -1,16 +1,11 @@
-"""What every hook handler shares: settings from the environment, event errors, the time left."""
+"""What a hook handler reads besides its event: the function's settings, its time left, and the errors of both."""
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-
-log = logging.getLogger("greenlight.handler")
-
-DEFAULT_RESERVE = 15.0
 
 
 class InvalidEventError(ValueError):
@@ -52,16 +47,6 @@ class Settings:
             reserve=reserve,
             log_event=env.get("GREENLIGHT_LOG_EVENT", "").lower() in ("1", "true", "yes"),
         )
-
-
-def load_spec(settings: Settings, env: Mapping[str, str] | None, aws: Any) -> Any:
-    """The function's spec; one kept in SSM is read with the invocation's bounded client
-    (botocore's defaults wait 60 s per read)."""
-    from greenlight.spec.loader import SSM_PREFIX, load
-
-    from_ssm = (settings.spec_location or "").startswith(SSM_PREFIX)
-    client = aws.client("ssm") if from_ssm and aws is not None else None
-    return load(settings.spec_location, env=env, ssm_client=client)
 
 
 def remaining_seconds(context: Any) -> float:
