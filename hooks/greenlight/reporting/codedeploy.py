@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from greenlight.aws.errors import DENIED, THROTTLED, error_code
+from greenlight.aws.errors import error_code, explain, is_denied, is_throttled
 
 SUCCEEDED = "Succeeded"
 FAILED = "Failed"
@@ -98,11 +98,11 @@ class CodeDeployReporter:
                     return self.reported
                 delay = self.base_delay * (2 ** (attempt - 1))
                 left = self.time_left() if self.time_left else float("inf")
-                if code in THROTTLED and attempt < self.max_attempts and left > delay + 1:
+                if is_throttled(exc) and attempt < self.max_attempts and left > delay + 1:
                     log.warning("report throttled, retrying in %.2fs (attempt %d)", delay, attempt)
                     self.sleep(delay)
                     continue
-                if code in DENIED:
+                if is_denied(exc):
                     self._learn_deployment_group()
                     message = (
                         f"cannot report {status} for {self._where()}: access denied. The hook's role needs "
@@ -111,12 +111,11 @@ class CodeDeployReporter:
                         f"{self.deployment_group or 'GROUP'}). AWS said: {exc}"
                     )
                 else:
-                    message = f"cannot report {status} for {self._where()}: {code or type(exc).__name__}: {exc}"
-                    if code is None:
-                        message += (
-                            " (a function in a VPC needs a route to the CodeDeploy API: an interface VPC "
-                            "endpoint for codedeploy or a NAT gateway)"
-                        )
+                    # Names the throttling, the missing route (VPC endpoint or NAT) or credentials, or AWS's own words.
+                    detail = explain(exc, ACTION)
+                    if code is None and str(exc)[:300] not in detail:
+                        detail += f" ({exc})"  # where it tried to connect
+                    message = f"cannot report {status} for {self._where()}: {detail}"
                 log.error(message, extra={"deployment_id": self.deployment_id, "status": status})
                 raise ReportError(message) from exc
             self.reported = ReportOutcome(status, True, attempt)
