@@ -7,6 +7,8 @@ from typing import Any
 
 import yaml
 
+__all__ = ["load_template", "parse_template"]
+
 
 class _CfnLoader(yaml.SafeLoader):
     """SafeLoader that turns `!Tag value` into `{"Fn::Tag": value}`; `!Ref` and `!Condition` keep their short keys."""
@@ -29,10 +31,14 @@ def _construct(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.Node) -> Any
 _CfnLoader.add_multi_constructor("!", _construct)
 
 
-def load_template(path: str | Path) -> dict[str, Any]:
-    """A template as plain data; intrinsic functions appear in their long (JSON) form."""
-    with Path(path).open(encoding="utf-8") as fh:
-        doc = yaml.load(fh, Loader=_CfnLoader)  # noqa: S506 - a SafeLoader subclass
+def parse_template(text: str, where: str = "template") -> dict[str, Any]:
+    """A template's text as plain data; intrinsic functions appear in their long (JSON) form."""
+    doc = yaml.load(text, Loader=_CfnLoader)  # noqa: S506 - a SafeLoader subclass
     if not isinstance(doc, dict):
-        raise ValueError(f"{path}: not a CloudFormation template (expected a mapping)")
+        raise ValueError(f"{where}: not a CloudFormation template (expected a mapping)")
     return doc
+
+
+def load_template(path: str | Path) -> dict[str, Any]:
+    """A template file as plain data; intrinsic functions appear in their long (JSON) form."""
+    return parse_template(Path(path).read_text(encoding="utf-8"), str(path))
