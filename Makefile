@@ -28,7 +28,7 @@ $(SAM_VENV)/.installed:
 venv: $(VENV)/.installed ## create .venv with greenlight and its dev tools
 
 demo: $(VENV)/.installed $(SAM_VENV)/.installed ## play a good and a bad deployment on the local twin
-	$(PY) -m greenlight_twin.demo
+	$(PY) -m greenlight_twin.demo --template template.yaml --spec examples/twin/demo.yaml
 
 # The SAM CLI's environment is a test dependency too: `sam validate` runs in a test, and the twin takes
 # the Lambda Runtime Interface Emulator from the aws-sam-cli package.

@@ -2,8 +2,9 @@
 
 A twin runs, on 127.0.0.1: moto (in this process), the twin load balancer (in this process), blue's
 and each deployment's green tasks of the sample service (app/server.py processes), and the hook
-functions of template.yaml in the Lambda Runtime Interface Emulator (one emulator process per
-function, plus its Python runtime). Every deployment's story is printed, so a failing test shows it.
+functions of this project's template.yaml (CodeUri hooks/: exactly what is deployed) in the Lambda
+Runtime Interface Emulator (one emulator process per function, plus its Python runtime). Every
+deployment's story is printed, so a failing test shows it.
 """
 
 from __future__ import annotations
@@ -17,11 +18,14 @@ import pytest
 
 from greenlight_twin import aws as twin_aws
 from greenlight_twin.controller import Twin, TwinConfig
-from greenlight_twin.lambdas import RieNotFoundError, find_rie, repo_root
+from greenlight_twin.functions import RieNotFoundError, find_rie
+from greenlight_twin.processes import child_processes
 from greenlight_twin.progress import ConsoleProgress
-from greenlight_twin.services import child_processes
 
-SPECS = repo_root() / "examples" / "twin"
+ROOT = Path(__file__).resolve().parents[2]
+SPECS = ROOT / "examples" / "twin"
+# The deployable template, so the twin runs the functions exactly as they are deployed.
+TEMPLATE = ROOT / "template.yaml"
 # Short everything: the load balancer checks health twice a second and publishes metrics every second.
 E2E_TWIN = {
     "hook_timeout": 20.0,
@@ -35,7 +39,7 @@ _versions = itertools.count(1)
 
 @pytest.fixture(scope="session")
 def rie_binary() -> Path:
-    """The Lambda Runtime Interface Emulator (from .venv-sam or .twin/bin, or fetched from the aws-sam-cli wheel)."""
+    """The Lambda Runtime Interface Emulator (from a .venv-sam or the user's cache, or fetched from aws-sam-cli)."""
     if not sys.platform.startswith("linux"):
         pytest.skip("the Lambda Runtime Interface Emulator is a Linux binary")
     try:
@@ -62,6 +66,7 @@ def twin(request: pytest.FixtureRequest, rie_binary: Path, tmp_path_factory: pyt
     """A twin of each deployment controller (blue 1.0.0, one task), shared by the module's tests."""
     config = TwinConfig(
         controller=request.param,
+        template=TEMPLATE,
         rie=rie_binary,
         workdir=tmp_path_factory.mktemp(f"twin-{request.param.lower()}"),
         **E2E_TWIN,  # type: ignore[arg-type]

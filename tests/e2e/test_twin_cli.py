@@ -18,13 +18,14 @@ from pathlib import Path
 
 import pytest
 
-from greenlight_twin.lambdas import repo_root
-from greenlight_twin.processes import process_is_running
-from greenlight_twin.services import child_processes
+from greenlight_twin.processes import child_processes, process_is_running
 
 pytestmark = pytest.mark.e2e
 
-SPECS = repo_root() / "examples" / "twin"
+ROOT = Path(__file__).resolve().parents[2]
+SPECS = ROOT / "examples" / "twin"
+# The deployable template, so the twin runs the functions exactly as they are deployed.
+TEMPLATE = ROOT / "template.yaml"
 
 DEMO = SPECS / "demo.yaml"
 
@@ -45,7 +46,19 @@ def twin_up(rie_binary: Path, tmp_path: Path) -> Iterator[tuple[subprocess.Popen
     """`greenlight twin up --controller ECS` in the background; killed with its whole session at the end."""
     state = tmp_path / "state.json"
     process = subprocess.Popen(
-        [sys.executable, "-m", "greenlight_cli", "twin", "up", "--controller", "ECS", "--state", str(state)],
+        [
+            sys.executable,
+            "-m",
+            "greenlight_cli",
+            "twin",
+            "up",
+            "--controller",
+            "ECS",
+            "--template",
+            str(TEMPLATE),
+            "--state",
+            str(state),
+        ],  # fmt: skip
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -67,13 +80,19 @@ def twin_up(rie_binary: Path, tmp_path: Path) -> Iterator[tuple[subprocess.Popen
             process.stdout.close()
 
 
-def test_twin_play_expect_rolled_back_exits_zero(rie_binary: Path) -> None:
+def test_twin_play_expect_rolled_back_exits_zero(rie_binary: Path, tmp_path: Path) -> None:
     """Runs `greenlight twin play` (its twin: a blue and a green task, the hook functions' emulators)."""
-    # GIVEN a build whose /health fails
+    # GIVEN a build whose /health fails, run by a service command of its own, with the hooks' template and code
+    service = (
+        f"env GREENLIGHT_E2E_SERVICE=1 {sys.executable} {ROOT / 'app' / 'server.py'} --host 127.0.0.1 --port {{port}}"
+    )
+    workdir = tmp_path / "work"
+
     # WHEN the spec is played against it, expecting a rollback
     done = greenlight(
         "twin", "play", "--spec", str(DEMO), "--green-env", "FAULT_UNHEALTHY=true", "--expect", "rolled-back",
-        "--json", rie=rie_binary,
+        "--template", str(TEMPLATE), "--code", str(ROOT / "hooks"), "--service-command", service,
+        "--workdir", str(workdir), "--json", rie=rie_binary,
     )  # fmt: skip
 
     # THEN the command succeeds, the outcome says why, and the progress went to stderr
@@ -83,6 +102,11 @@ def test_twin_play_expect_rolled_back_exits_zero(rie_binary: Path) -> None:
     failing = [c for h in outcome["hooks"] for c in h["checks"] if c["status"] == "FAIL"]
     assert "health" in [c["name"] for c in failing]
     assert "AfterAllowTestTraffic" in done.stderr
+    # AND blue and green ran the given command, and the functions the given code
+    task_logs = "".join(log.read_text() for log in (workdir / "tasks").glob("*.log"))
+    assert task_logs.count(f"env GREENLIGHT_E2E_SERVICE=1 {sys.executable}") == 2, task_logs
+    function_logs = "".join(log.read_text() for log in (workdir / "lambda").glob("*.log"))
+    assert f"(cwd {ROOT / 'hooks'})" in function_logs
 
 
 def test_twin_up_deploy_status_down(rie_binary: Path, twin_up: tuple[subprocess.Popen[str], Path]) -> None:

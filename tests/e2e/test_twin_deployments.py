@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 import time
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,12 +20,11 @@ import pytest
 from greenlight_twin import aws as twin_aws
 from greenlight_twin.controller import Twin
 from greenlight_twin.demo import ProductionWatcher
-from greenlight_twin.deployments import DeploymentOutcome
-from greenlight_twin.lambdas import repo_root
+from greenlight_twin.outcome import DeploymentOutcome
 
 pytestmark = pytest.mark.e2e
 
-SPECS = repo_root() / "examples" / "twin"
+SPECS = Path(__file__).resolve().parents[2] / "examples" / "twin"
 
 DEMO = SPECS / "demo.yaml"
 # The hook that runs AfterAllowTestTraffic's checks, by controller.
@@ -245,7 +245,7 @@ def test_deployment_stopped_rolls_back(twin: Twin, version: str) -> None:
     def stop_when_hook_runs() -> None:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
-            current = twin._current
+            current = twin.current
             if current is not None and current.outcomes == [] and current.green_registered:
                 time.sleep(1.0)
                 if twin.controller == "CODE_DEPLOY":

@@ -15,11 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from greenlight_twin.lambdas import repo_root
-
 pytestmark = pytest.mark.e2e
 
-SPECS = repo_root() / "examples" / "twin"
+SPECS = Path(__file__).resolve().parents[2] / "examples" / "twin"
 
 USER_TESTS = """
 import pytest

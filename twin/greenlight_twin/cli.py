@@ -77,12 +77,23 @@ def _twin_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--service-command",
         default=None,
-        help="the service's command, with {port} where its port goes (default: the sample service in app/)",
+        help="the service's command, with {port} where its port goes (default: the sample service the twin ships)",
     )
     group.add_argument(
         "--health-path", default="/health", help="the load balancer's health check path (default /health)"
     )
-    group.add_argument("--template", type=Path, default=None, help="the SAM template of the hook functions")
+    group.add_argument(
+        "--template",
+        type=Path,
+        default=None,
+        help="the SAM template of the hook functions (default: the twin's own, running the installed greenlight)",
+    )
+    group.add_argument(
+        "--code",
+        type=Path,
+        default=None,
+        help="the folder the functions' code comes from (default: the template's CodeUri, relative to it)",
+    )
     group.add_argument("--prod-port", type=int, default=0, help="production listener port (default: a free one)")
     group.add_argument("--test-port", type=int, default=0, help="test listener port (default: a free one)")
     group.add_argument("--workdir", type=Path, default=None, help="where the tasks' and functions' logs go")
@@ -173,6 +184,7 @@ def _config(args: argparse.Namespace) -> Any:
         blue_version=args.blue_version,
         tasks=args.blue_tasks,
         template=args.template,
+        code=args.code,
         health_path=args.health_path,
         prod_port=args.prod_port,
         test_port=args.test_port,
@@ -202,7 +214,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     from greenlight_twin.control import DEFAULT_STATE, ControlError
     from greenlight_twin.controller import TwinError
-    from greenlight_twin.lambdas import LambdaTwinError
+    from greenlight_twin.functions import LambdaTwinError
     from greenlight_twin.services import ServiceError
 
     try:
@@ -283,7 +295,7 @@ def _remote(command: str, args: argparse.Namespace, state_path: Path) -> int:
     import time
 
     from greenlight_twin.control import ControlClient, ControlError, read_state
-    from greenlight_twin.deployments import DeploymentOutcome
+    from greenlight_twin.outcome import DeploymentOutcome
     from greenlight_twin.progress import ConsoleProgress, Event
 
     client = ControlClient.from_state(state_path)

@@ -1,7 +1,7 @@
 """The local blue/green twin: a whole ECS blue/green world on 127.0.0.1, ready to play deployments.
 
     with Twin(TwinConfig(controller="CODE_DEPLOY")) as twin:
-        outcome = twin.deploy("examples/twin/demo.yaml", version="2.0.0", env={"FAULT_UNHEALTHY": "true"})
+        outcome = twin.deploy("greenlight.yaml", version="2.0.0", env={"FAULT_UNHEALTHY": "true"})
         assert outcome.rolled_back
 
 What runs, all on 127.0.0.1:
@@ -10,153 +10,52 @@ What runs, all on 127.0.0.1:
   with `seed_bluegreen`: a load balancer whose DNS name is 127.0.0.1 and whose listeners have the
   twin load balancer's real ports, blue and green target groups whose registered targets are the
   service's real processes, an ECS cluster and service, and for CodeDeploy an application and
-  deployment group. DescribeTargetHealth answers from the twin load balancer's own health checks.
+  deployment group. DescribeTargetHealth answers from the twin load balancer's own health checks
+  (greenlight_twin.traffic).
 - The load balancer (greenlight_twin.lb): a production and a test listener over the two target
   groups, ALB-like health checks, and CloudWatch metrics published to moto (so `metric` checks work).
 - The service: blue's tasks as processes (the sample service unless another command is given);
   green's are started by each deployment.
-- The hook functions of template.yaml, each in the Lambda Runtime Interface Emulator, with
-  AWS_ENDPOINT_URL pointing at moto: the very handlers and spec that run in AWS.
+- The hook functions (greenlight_twin.hooks), each in the Lambda Runtime Interface Emulator, with
+  AWS_ENDPOINT_URL pointing at moto: the very handlers and spec that run in AWS. By default the
+  twin's own template and the installed greenlight package; `template`/`code` take a user's own.
 
-One twin per process: moto's backends, fault injection and the health provider are process-wide.
+Each deployment is played by a player (greenlight_twin.players) that sees the twin only through a
+`Stage` built for it. One twin per process: moto's backends, fault injection and the health provider
+are process-wide.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import re
 import tempfile
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from greenlight_twin.lambdas import FunctionConfig, LambdaProcess, LambdaRuntime, functions_from_template, repo_root
-from greenlight_twin.progress import HEALTH, Event, ProgressFn
+from greenlight_twin import shipped
+from greenlight_twin.config import CONTROLLERS, TwinConfig, TwinError
+from greenlight_twin.functions import LambdaProcess
+from greenlight_twin.hooks import HookFunctions
+from greenlight_twin.outcome import DeploymentOutcome
+from greenlight_twin.progress import HEALTH, LOG, STEP, TASK, Event, ProgressFn
 from greenlight_twin.services import HOST, ServiceError, ServiceSide, parse_command, sample_service_command
+from greenlight_twin.stage import GreenRelease, Live, Stage
 
 if TYPE_CHECKING:
     from greenlight_twin.aws import MotoServer, World
-    from greenlight_twin.deployments import DeploymentOutcome, GreenRelease
     from greenlight_twin.lb import HealthChange, LoadBalancer
+    from greenlight_twin.players import Player
 
 __all__ = ["CONTROLLERS", "Twin", "TwinConfig", "TwinError"]
 
 logger = logging.getLogger(__name__)
 
-CONTROLLERS = ("CODE_DEPLOY", "ECS")
-DEFAULT_HOOK_TIMEOUT = 60.0
-DEFAULT_REGION = "us-east-1"
-# How long blue gets to pass the load balancer's health checks when the twin starts.
-BLUE_HEALTHY_TIMEOUT = 30.0
-BLUE_UNHEALTHY_GRACE = 10.0
 _VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
-
-
-class TwinError(Exception):
-    """The twin cannot start or cannot play what was asked; the message says what to change."""
-
-
-@dataclass(frozen=True)
-class TwinConfig:
-    """How the twin is built. Every duration is in seconds."""
-
-    controller: str = "CODE_DEPLOY"  # or "ECS" (ECS native blue/green)
-    # The service: a command with {port} where its port goes; None: the sample service (app/server.py).
-    service_command: Sequence[str] | None = None
-    blue_version: str = "1.0.0"
-    blue_env: Mapping[str, str] = field(default_factory=dict)
-    tasks: int = 1  # blue's tasks (green's default to as many)
-    name: str = "svc"  # prefix of every AWS resource name
-    template: Path | None = None  # None: template.yaml of this checkout
-    stack_name: str = "greenlight"
-    # How long a hook may take: CodeDeploy waits this long for PutLifecycleEventHookExecutionStatus (AWS:
-    # one hour); an ECS stage may take this long, IN_PROGRESS rounds included.
-    hook_timeout: float = DEFAULT_HOOK_TIMEOUT
-    # The hook functions' Timeout; None: the template's, capped at hook_timeout, so a function always
-    # gets to report before the twin gives up on it (in AWS, 15 minutes is far below one hour).
-    function_timeout: int | None = None
-    # The load balancer: ALB's health check semantics with a faster cadence, so a minute is enough.
-    health_path: str = "/health"
-    health_interval: float = 1.0
-    healthy_threshold: int = 2
-    unhealthy_threshold: int = 2
-    metrics_interval: float = 2.0
-    deregistration_delay: float = 2.0
-    prod_port: int = 0  # 0: a free port
-    test_port: int = 0
-    region: str = DEFAULT_REGION
-    log_level: str = "INFO"  # POWERTOOLS_LOG_LEVEL of the hook functions
-    workdir: Path | None = None  # logs of the tasks and functions; None: a fresh temporary folder
-    rie: Path | None = None  # the Runtime Interface Emulator; None: find_rie()
-
-    def checked(self) -> TwinConfig:
-        problems = []
-        controller = str(self.controller).upper().replace("-", "_")
-        if controller == "CODEDEPLOY":
-            controller = "CODE_DEPLOY"
-        if controller not in CONTROLLERS:
-            problems.append(f"controller {self.controller!r} is not one of {', '.join(CONTROLLERS)}")
-        for name in ("hook_timeout", "health_interval", "metrics_interval"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-                problems.append(f"{name} {value!r} must be a number of seconds > 0")
-        if self.function_timeout is not None and (
-            isinstance(self.function_timeout, bool) or not isinstance(self.function_timeout, int)
-        ):
-            problems.append(f"function_timeout {self.function_timeout!r} must be whole seconds")
-        if isinstance(self.tasks, bool) or not isinstance(self.tasks, int) or not 1 <= self.tasks <= 20:
-            problems.append(f"tasks {self.tasks!r} must be a whole number from 1 to 20")
-        if not re.fullmatch(r"[a-z][a-z0-9-]{0,19}", self.name or ""):
-            problems.append(f"name {self.name!r} must be 1-20 lowercase letters, digits or '-', starting with a letter")
-        if problems:
-            raise TwinError("twin configuration: " + "; ".join(problems))
-        return replace(self, controller=controller)
-
-
-@dataclass
-class _Live:
-    """What serves production now: changes with each deployment that succeeds."""
-
-    side: ServiceSide
-    target_group: str  # name
-    target_group_arn: str
-    idle_group: str
-    idle_group_arn: str
-    task_definition_arn: str
-    task_set_id: str | None = None  # CodeDeploy
-    task_set_arn: str | None = None
-    revision_arn: str | None = None  # ECS native
-
-    @property
-    def version(self) -> str:
-        return self.side.version
-
-    def promoted(
-        self,
-        side: ServiceSide,
-        task_definition_arn: str,
-        *,
-        task_set_id: str | None = None,
-        task_set_arn: str | None = None,
-        revision_arn: str | None = None,
-    ) -> _Live:
-        """What serves production once `side`, started in the idle group, has taken over: the groups swap."""
-        return _Live(
-            side=side,
-            target_group=self.idle_group,
-            target_group_arn=self.idle_group_arn,
-            idle_group=self.target_group,
-            idle_group_arn=self.target_group_arn,
-            task_definition_arn=task_definition_arn,
-            task_set_id=task_set_id,
-            task_set_arn=task_set_arn,
-            revision_arn=revision_arn,
-        )
 
 
 class Twin:
@@ -167,34 +66,42 @@ class Twin:
         self.progress = progress
         self.controller = self.config.controller
         self.command = parse_command(self.config.service_command or sample_service_command())
-        template = self.config.template or repo_root() / "template.yaml"
-        if not Path(template).is_file():
-            raise TwinError(f"template {template} not found: pass the SAM template that defines the hook functions")
-        self.template = Path(template).resolve()
         self.workdir = Path(self.config.workdir or tempfile.mkdtemp(prefix="greenlight-twin-"))
+        code: Path | None = self.config.code
+        if self.config.template is None:
+            template, code = shipped.hook_template(), code or shipped.hook_code_dir()
+        else:
+            template = Path(self.config.template)
+        self.template = template.resolve()
+        # Read before anything starts: a template without hook functions fails here, not after moto is up.
+        self.functions = HookFunctions(
+            self.template,
+            controller=self.controller,
+            code=code,
+            stack_name=self.config.stack_name,
+            log_level=self.config.log_level,
+            region=self.config.region,
+            hook_timeout=self.config.hook_timeout,
+            function_timeout=self.config.function_timeout,
+            rie=self.config.rie,
+            log_dir=self.workdir / "lambda",
+        )
         self.moto: MotoServer | None = None
         self.session: Any = None
         self.world: World | None = None
         self.lb: LoadBalancer | None = None
-        self.runtime: LambdaRuntime | None = None
-        self.live: _Live | None = None
-        self.function_timeout = 0
+        self.live: Live | None = None
         self.deployments: list[DeploymentOutcome] = []
-        self._functions: dict[str, FunctionConfig] = {}  # hook name (or "ECS") -> config
-        self._processes: dict[str, LambdaProcess] = {}
-        self._spec_in_functions: str | None = None
         self._sides: list[ServiceSide] = []  # every side started, for close()
-        self._tg_names: dict[str, str] = {}  # target group ARN -> name
         self._lock = threading.Lock()  # one deployment at a time
-        self._sink: ProgressFn | None = None
-        self._current: Any = None  # the deployment being played
+        self._current: Player | None = None  # the deployment being played
         self._started = False
         self._closed = False
         self.started_at = 0.0
 
     # --- identity --------------------------------------------------------------------------------
 
-    def _require(self) -> tuple[World, LoadBalancer, _Live]:
+    def _require(self) -> tuple[World, LoadBalancer, Live]:
         if self.world is None or self.lb is None or self.live is None:
             raise TwinError("the twin is not running: call start() first")
         return self.world, self.lb, self.live
@@ -216,6 +123,16 @@ class Twin:
     @property
     def live_version(self) -> str:
         return self._require()[2].version
+
+    @property
+    def function_timeout(self) -> int:
+        """The hook functions' Timeout, in seconds."""
+        return self.functions.function_timeout
+
+    @property
+    def current(self) -> Player | None:
+        """The player of the deployment being played, or None."""
+        return self._current
 
     def client(self, service: str) -> Any:
         """A boto3 client of the twin's AWS (fake credentials, the moto endpoint)."""
@@ -245,6 +162,7 @@ class Twin:
                 "application": world.application_name,
                 "deployment_group": world.deployment_group_name,
             },
+            "template": str(self.template),
             "deployments": [
                 {"id": d.deployment_id, "status": d.status, "version": d.version} for d in self.deployments
             ],
@@ -269,21 +187,21 @@ class Twin:
 
     def _start(self) -> None:
         from greenlight_twin import aws as twin_aws
+        from greenlight_twin.traffic import TargetHealthAnswer, start_load_balancer, wait_healthy
 
         config = self.config
         (self.workdir / "tasks").mkdir(parents=True, exist_ok=True)
         self.moto = twin_aws.start()
         self.session = self.moto.session(config.region)
-        self._emit("step", f"AWS (moto) on {self.moto.endpoint_url}")
+        self._emit(STEP, f"AWS (moto) on {self.moto.endpoint_url}")
 
         blue = self._new_side("blue", config.blue_version, config.tasks, config.blue_env, ())
         try:
             blue.start()
         except ServiceError as exc:
             raise TwinError(f"blue's tasks did not start: {exc}") from exc
-        self._emit("task", f"blue {blue.describe()}: {', '.join(f'{h}:{p}' for h, p in blue.targets)}")
+        self._emit(TASK, f"blue {blue.describe()}: {', '.join(f'{h}:{p}' for h, p in blue.targets)}")
 
-        functions = self._load_functions()
         world = twin_aws.seed_bluegreen(
             self.session,
             name=self._free_name(),
@@ -293,15 +211,34 @@ class Twin:
             lb_dns_name=HOST,
             blue_version=config.blue_version,
             green_version=config.blue_version,
-            hook_function=next(iter(functions.values())).function_name,
+            hook_function=self.functions.any_function().function_name,
             deployment=False,  # each deploy() plays its own deployment
         )
-        self._settle(world, blue)
-        self._start_load_balancer(blue)
-        self._wait_blue_healthy()
+        self.live = Live(
+            side=blue,
+            target_group=world.blue_tg_name,
+            target_group_arn=world.blue_tg_arn,
+            idle_group=world.green_tg_name,
+            idle_group_arn=world.green_tg_arn,
+            task_definition_arn=world.blue_task_def_arn,
+            task_set_id=world.blue_task_set_id,  # CodeDeploy
+            task_set_arn=world.blue_task_set_arn,
+            revision_arn=world.blue_revision_arn,  # ECS native
+        )
+        self.lb, self.world = start_load_balancer(
+            world,
+            blue,
+            config,
+            elb=self.client("elbv2"),
+            cloudwatch_endpoint_url=self.endpoint_url,
+            on_health_change=self._on_health_change,
+        )
+        names = {world.blue_tg_arn: world.blue_tg_name, world.green_tg_arn: world.green_tg_name}
+        twin_aws.set_target_health_provider(TargetHealthAnswer(self.lb, names))
+        wait_healthy(self.lb, self.live.target_group, blue, health_path=config.health_path)
         self._emit(
-            "step",
-            f"load balancer {world.lb_name}: production {self.lb_url('prod')}, test {self.lb_url('test')} "
+            STEP,
+            f"load balancer {world.lb_name}: production {self.lb.url('prod')}, test {self.lb.url('test')} "
             f"-> {world.blue_tg_name} (blue {config.blue_version})",
         )
 
@@ -319,9 +256,6 @@ class Twin:
             name = f"{self.config.name}{number}"
         return name
 
-    def lb_url(self, listener: str) -> str:
-        return self._require()[1].url(listener)
-
     def _new_side(
         self, label: str, version: str, tasks: int, env: Mapping[str, str], task_env: Sequence[Mapping[str, str]]
     ) -> ServiceSide:
@@ -337,142 +271,14 @@ class Twin:
         self._sides.append(side)
         return side
 
-    def _load_functions(self) -> dict[str, FunctionConfig]:
-        config = self.config
-        template_timeout = 300
-        configs = functions_from_template(
-            self.template,
-            stack_name=config.stack_name,
-            parameters={"DeploymentController": self.controller, "LogLevel": config.log_level},
-            region=config.region,
+    def _green_side(self, release: GreenRelease) -> ServiceSide:
+        _, _, live = self._require()
+        return self._new_side(
+            "green", release.version, release.tasks or len(live.side.tasks), release.env, release.task_env
         )
-        if configs:
-            template_timeout = max(function.timeout for function in configs)
-        self.function_timeout = config.function_timeout or max(1, min(template_timeout, math.ceil(config.hook_timeout)))
-        functions: dict[str, FunctionConfig] = {}
-        for function in configs:
-            function = replace(function, timeout=self.function_timeout)
-            if self.controller == "ECS" and function.handler.endswith("handlers.ecs.handler"):
-                functions["ECS"] = function
-            elif self.controller == "CODE_DEPLOY" and function.environment.get("GREENLIGHT_HOOK"):
-                functions[function.environment["GREENLIGHT_HOOK"]] = function
-        if not functions:
-            raise TwinError(
-                f"{self.template} defines no hook function for DeploymentController={self.controller} "
-                "(CodeDeploy: functions with GREENLIGHT_HOOK set; ECS: a function with handler "
-                "greenlight.handlers.ecs.handler)"
-            )
-        self._functions = functions
-        return functions
 
-    def _settle(self, world: World, blue: ServiceSide) -> None:
-        """Blue serves production in the world at rest that seeding built: no deployment yet."""
-        self.world = world
-        self.live = _Live(
-            side=blue,
-            target_group=world.blue_tg_name,
-            target_group_arn=world.blue_tg_arn,
-            idle_group=world.green_tg_name,
-            idle_group_arn=world.green_tg_arn,
-            task_definition_arn=world.blue_task_def_arn,
-            task_set_id=world.blue_task_set_id,  # CodeDeploy
-            task_set_arn=world.blue_task_set_arn,
-            revision_arn=world.blue_revision_arn,  # ECS native
-        )
-        self._tg_names = {world.blue_tg_arn: world.blue_tg_name, world.green_tg_arn: world.green_tg_name}
-
-    def _start_load_balancer(self, blue: ServiceSide) -> None:
-        from greenlight_twin import aws as twin_aws
-        from greenlight_twin.lb import HealthCheck, ListenerConfig, LoadBalancer, TargetGroupConfig, arn_resource_id
-
-        config = self.config
-        world = self.world
-        assert world is not None
-        health = HealthCheck(
-            path=config.health_path,
-            interval=config.health_interval,
-            timeout=min(config.health_interval, 2.0),
-            healthy_threshold=config.healthy_threshold,
-            unhealthy_threshold=config.unhealthy_threshold,
-        )
-        groups = [
-            TargetGroupConfig(
-                world.blue_tg_name,
-                blue.targets,
-                health,
-                group_id=arn_resource_id(world.blue_tg_arn),
-                deregistration_delay=config.deregistration_delay,
-            ),
-            TargetGroupConfig(
-                world.green_tg_name,
-                (),
-                health,
-                group_id=arn_resource_id(world.green_tg_arn),
-                deregistration_delay=config.deregistration_delay,
-            ),
-        ]
-        # CodeDeploy: each listener's default action forwards to one group; ECS native: weighted rules.
-        if self.controller == "CODE_DEPLOY":
-            weights = {world.blue_tg_name: 1}
-        else:
-            weights = {world.blue_tg_name: 100, world.green_tg_name: 0}
-        self.lb = LoadBalancer(
-            world.lb_name,
-            lb_id=arn_resource_id(world.lb_arn),
-            target_groups=groups,
-            listeners=[
-                ListenerConfig("prod", weights, port=config.prod_port),
-                ListenerConfig("test", weights, port=config.test_port),
-            ],
-            metrics_interval=config.metrics_interval,
-            cloudwatch_endpoint_url=self.endpoint_url,
-            region=config.region,
-            on_health_change=self._on_health_change,
-        )
-        self.lb.start()
-        elb = self.client("elbv2")
-        ports = {"prod": self.lb.port("prod"), "test": self.lb.port("test")}
-        elb.modify_listener(ListenerArn=world.prod_listener_arn, Port=ports["prod"])
-        elb.modify_listener(ListenerArn=world.test_listener_arn, Port=ports["test"])
-        self.world = replace(world, prod_port=ports["prod"], test_port=ports["test"])
-        twin_aws.set_target_health_provider(self._health_for)
-
-    def _health_for(self, tg_arn: str, target_id: str, port: int) -> tuple[str, str | None, str | None] | None:
-        """DescribeTargetHealth's answer for one target: the twin load balancer's own view."""
-        name = self._tg_names.get(tg_arn)
-        lb = self.lb
-        if name is None or lb is None:
-            return None
-        view = lb.health_snapshot(name, [(target_id, port)])[0]
-        return view.state, view.reason, view.description
-
-    def _wait_blue_healthy(self) -> None:
-        _, lb, live = self._require()
-        deadline = time.monotonic() + BLUE_HEALTHY_TIMEOUT
-        unhealthy_since: float | None = None
-        while time.monotonic() < deadline:
-            states = lb.health_snapshot(live.target_group)
-            if states and all(s.state == "healthy" for s in states):
-                return
-            if any(not task.running for task in live.side):
-                break
-            # Judged unhealthy and still so after a while: a service that is slow to warm up recovers
-            # within that, one whose health path is wrong never does.
-            if states and all(s.state == "unhealthy" for s in states):
-                unhealthy_since = unhealthy_since or time.monotonic()
-                if time.monotonic() - unhealthy_since > BLUE_UNHEALTHY_GRACE:
-                    break
-            else:
-                unhealthy_since = None
-            time.sleep(0.1)
-        described = ", ".join(
-            f"{s.host}:{s.port} {s.state} ({s.reason})" for s in lb.health_snapshot(live.target_group)
-        )
-        raise TwinError(
-            f"blue ({live.version}) did not become healthy in the load balancer: {described}; the health check "
-            f"asks GET {self.config.health_path} for a 200 (another path: --health-path, TwinConfig.health_path)\n"
-            + "\n".join(task.log_tail(6) for task in live.side)
-        )
+    def _promote(self, live: Live) -> None:
+        self.live = live
 
     def _on_health_change(self, change: HealthChange) -> None:
         previous = change.previous.state if change.previous else "registered"
@@ -497,19 +303,13 @@ class Twin:
         self._closed = True
         from greenlight_twin import aws as twin_aws
 
-        errors: list[BaseException] = []
-
         def attempt(what: str, action: Any) -> None:
             try:
                 action()
             except Exception as exc:  # the rest must still stop
                 logger.warning("twin: stopping %s failed: %s", what, exc)
-                errors.append(exc)
 
-        for process in list(self._processes.values()):
-            attempt(f"function {process.name}", process.stop)
-        if self.runtime is not None:
-            attempt("the Lambda runtime", self.runtime.close)
+        attempt("the hook functions", self.functions.close)
         if self.lb is not None:
             attempt("the load balancer", self.lb.stop)
         for side in self._sides:
@@ -532,59 +332,20 @@ class Twin:
     def pids(self) -> list[int]:
         """Every process the twin runs now (tasks, emulators and their runtimes)."""
         pids = [pid for side in self._sides for pid in side.pids()]
-        pids += [pid for process in self._processes.values() for pid in process.pids()]
-        return sorted(set(pids))
+        return sorted(set(pids) | set(self.functions.pids()))
 
     # --- hook functions ----------------------------------------------------------------------------
 
     def hook_function_name(self, hook: str) -> str:
-        key = "ECS" if self.controller == "ECS" else hook
-        if key not in self._functions:
-            raise TwinError(f"{self.template} defines no function for hook {hook}")
-        return self._functions[key].function_name
+        return self.functions.name_for(hook)
 
     def function_for(self, hook: str) -> LambdaProcess:
         """The running function serving `hook` (its function name, or the ECS hook)."""
-        key = "ECS" if self.controller == "ECS" else hook
-        for name, config in self._functions.items():
-            if hook in (config.function_name, name):
-                key = name
-        process = self._processes.get(key)
-        if process is None or not process.running:
-            raise TwinError(f"no running hook function for {hook!r}")
-        return process
+        return self.functions.process_for(hook)
 
-    def ensure_functions(self, spec_path: Path) -> None:
+    def ensure_functions(self, spec_path: str | Path) -> None:
         """Hook functions running with GREENLIGHT_SPEC=spec_path (started, or restarted for another spec)."""
-        spec = str(spec_path)
-        if self._spec_in_functions == spec and all(p.running for p in self._processes.values()):
-            return
-        for process in self._processes.values():
-            process.stop()
-        self._processes.clear()
-        if self.runtime is None:
-            self.runtime = LambdaRuntime(
-                rie=self.config.rie, log_dir=self.workdir / "lambda", region=self.config.region
-            )
-        for key, config in self._functions.items():
-            self._processes[key] = self.runtime.start(
-                config, env_overrides={"GREENLIGHT_SPEC": spec}, endpoint_url=self.endpoint_url
-            )
-        self._spec_in_functions = spec
-
-    def restart_function(self, hook: str) -> LambdaProcess:
-        """A fresh emulator for `hook`'s function: what an abandoned invocation leaves behind is killed."""
-        process = self.function_for(hook)
-        key = next(k for k, p in self._processes.items() if p is process)
-        process.stop(grace=1.0)
-        assert self.runtime is not None
-        fresh = self.runtime.start(
-            process.config,
-            env_overrides={"GREENLIGHT_SPEC": self._spec_in_functions or ""},
-            endpoint_url=self.endpoint_url,
-        )
-        self._processes[key] = fresh
-        return fresh
+        self.functions.ensure(Path(spec_path).resolve(), endpoint_url=self.endpoint_url)
 
     # --- deployments -------------------------------------------------------------------------------
 
@@ -613,9 +374,7 @@ class Twin:
         to task i only. `hooks` names the CodeDeploy hooks (or ECS stages) that invoke the hook
         function; by default those the spec has checks for.
         """
-        from greenlight_twin.deployments import GreenRelease, play
-
-        self._require()
+        world, lb, live = self._require()
         release = GreenRelease(
             version=version or self.next_version(),
             env=dict(env or {}),
@@ -625,19 +384,55 @@ class Twin:
         if not self._lock.acquire(blocking=False):
             raise TwinError("a deployment is already being played on this twin; wait for it to end")
         try:
-            self._sink = progress
-            return play(
-                self,
-                Path(spec),
+            spec_path = Path(spec).resolve()
+            chosen = self._hooks_to_run(spec_path, hooks)
+            self.ensure_functions(spec_path)
+            stage = Stage(
+                controller=self.controller,
+                world=world,
+                live=live,
+                client=self.client,
+                lb=lb,
+                functions=self.functions,
+                new_side=self._green_side,
+                promote=self._promote,
+            )
+            from greenlight_twin.players import player_for
+
+            player = player_for(self.controller)(
+                stage,
+                spec_path,
                 release,
                 hook_timeout=hook_timeout or self.config.hook_timeout,
-                hooks=hooks,
+                hooks=chosen,
                 description=description,
+                progress=progress or self.progress,
             )
+            self._current = player
+            if not chosen:
+                player.emit(
+                    LOG, f"warning: {spec_path} has no checks for any hook: nothing validates green", level="WARNING"
+                )
+            outcome = player.run()
+            self.deployments.append(outcome)
+            return outcome
         finally:
-            self._sink = None
             self._current = None
             self._lock.release()
+
+    def _hooks_to_run(self, spec_path: Path, hooks: Sequence[str] | None) -> list[str]:
+        """The hooks the deployment invokes the function for; TwinError when the spec cannot be used."""
+        from greenlight import spec as specs
+        from greenlight_twin.players import hooks_to_run
+
+        try:
+            spec = specs.load(str(spec_path), env=self.functions.environment(spec_path))
+        except (specs.SpecError, specs.SpecSourceError) as exc:
+            raise TwinError(f"the spec cannot be used: {exc}") from exc
+        try:
+            return hooks_to_run(spec, self.controller, hooks)
+        except ValueError as exc:
+            raise TwinError(str(exc)) from exc
 
     def stop_deployment(self) -> bool:
         """Asks the deployment being played to stop (it rolls back); False when none is being played."""
@@ -647,38 +442,17 @@ class Twin:
         current.request_stop()
         return True
 
-    def green_side(self, release: GreenRelease) -> ServiceSide:
-        _, _, live = self._require()
-        return self._new_side(
-            "green", release.version, release.tasks or len(live.side.tasks), release.env, release.task_env
-        )
-
-    def promote(self, live: _Live) -> None:
-        """What serves production after a successful deployment."""
-        self.live = live
-
     # --- progress ----------------------------------------------------------------------------------
 
     def _emit(self, kind: str, message: str, **data: Any) -> None:
-        sink = self._sink or self.progress
-        if sink is None:
-            return
+        """An event of the twin itself: into the deployment being played, else to the twin's progress."""
         current = self._current
-        at = current.elapsed() if current is not None else time.monotonic() - self.started_at
+        if current is not None:
+            current.emit(kind, message, **data)
+            return
+        if self.progress is None:
+            return
         try:
-            sink(Event(kind, message, at, data))
-        except Exception:  # a broken progress view must not break a deployment
+            self.progress(Event(kind, message, time.monotonic() - self.started_at, data))
+        except Exception:  # a broken progress view must not break the twin
             logger.exception("twin: progress function failed")
-
-
-def weighted(first_tg: str, first: int, second_tg: str, second: int) -> dict[str, Any]:
-    """An ELBv2 forward action with two weighted target groups."""
-    return {
-        "Type": "forward",
-        "ForwardConfig": {
-            "TargetGroups": [
-                {"TargetGroupArn": first_tg, "Weight": first},
-                {"TargetGroupArn": second_tg, "Weight": second},
-            ]
-        },
-    }

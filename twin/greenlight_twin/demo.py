@@ -1,9 +1,12 @@
 """`make demo`: two blue/green deployments on the local twin, one promoted and one rolled back by greenlight.
 
     python -m greenlight_twin.demo [--controller both|CODE_DEPLOY|ECS] [--verbose]
+                                   [--spec FILE] [--template FILE] [--code DIR]
 
 Sets up what it needs (the Lambda Runtime Interface Emulator is found, or fetched once from the
-aws-sam-cli wheel), starts a twin with blue 1.0.0 of the sample service, then plays (for CodeDeploy,
+aws-sam-cli wheel), starts a twin with blue 1.0.0 of the sample service and the hook functions of
+`--template` (default: the twin's own, running the installed greenlight; `make demo` passes the
+project's template.yaml, so the demo runs what is deployed), then plays (for CodeDeploy,
 then again for ECS native blue/green, where AfterAllowTestTraffic's checks run at
 POST_TEST_TRAFFIC_SHIFT):
 
@@ -31,9 +34,7 @@ from pathlib import Path
 from typing import TextIO
 from urllib.parse import urlsplit
 
-from greenlight_twin.lambdas import repo_root
-
-DEMO_SPEC = "examples/twin/demo.yaml"
+from greenlight_twin import shipped
 
 
 @dataclass(frozen=True)
@@ -102,17 +103,25 @@ def _rule(out: TextIO, title: str) -> None:
     print(f"\n=== {title} " + "=" * max(0, 100 - len(title)), file=out, flush=True)
 
 
-def run_demo(controller: str, *, verbose: bool = False, out: TextIO = sys.stdout) -> tuple[bool, list[str]]:
+def run_demo(
+    controller: str,
+    *,
+    spec: Path,
+    template: Path | None = None,
+    code: Path | None = None,
+    verbose: bool = False,
+    out: TextIO = sys.stdout,
+) -> tuple[bool, list[str]]:
     """Plays the scenarios on a twin of `controller`; (all as expected, summary lines)."""
     from greenlight_twin.controller import Twin, TwinConfig
     from greenlight_twin.progress import ConsoleProgress
 
-    spec = repo_root() / DEMO_SPEC
     progress = ConsoleProgress(out, verbose=verbose)
     lines: list[str] = []
     all_ok = True
     _rule(out, f"starting the twin ({controller}): blue 1.0.0 of the sample service")
-    with Twin(TwinConfig(controller=controller, hook_timeout=60.0), progress=progress) as twin:
+    config = TwinConfig(controller=controller, hook_timeout=60.0, template=template, code=code)
+    with Twin(config, progress=progress) as twin:
         status = twin.status()
         print(
             f"production {status['prod_url']}  test {status['test_url']}  AWS {status['aws_endpoint_url']}",
@@ -155,11 +164,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m greenlight_twin.demo", description=__doc__.splitlines()[0])
     parser.add_argument("--controller", choices=("both", "CODE_DEPLOY", "ECS"), default="both")
     parser.add_argument("--verbose", "-v", action="store_true", help="every health change and measurement")
+    parser.add_argument("--spec", type=Path, default=None, help="the spec validating green (default: the demo's)")
+    parser.add_argument("--template", type=Path, default=None, help="the SAM template of the hook functions")
+    parser.add_argument("--code", type=Path, default=None, help="the functions' code folder (default: CodeUri)")
     args = parser.parse_args(argv)
+    spec = (args.spec or shipped.demo_spec()).resolve()
     out = sys.stdout
 
-    from greenlight_twin.lambdas import RieNotFoundError, find_rie
-    from greenlight_twin.services import child_processes
+    from greenlight_twin.functions import RieNotFoundError, find_rie
+    from greenlight_twin.processes import child_processes
 
     started = time.monotonic()
     _rule(out, "setting up")
@@ -169,13 +182,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"Lambda Runtime Interface Emulator: {rie}", file=out)
-    print(f"spec: {Path(repo_root() / DEMO_SPEC)}", file=out, flush=True)
+    print(f"spec: {spec}", file=out)
+    functions = args.template.resolve() if args.template else "the twin's own template"
+    print(f"hook functions: {functions}", file=out, flush=True)
 
     controllers = ("CODE_DEPLOY", "ECS") if args.controller == "both" else (args.controller,)
     all_ok, summary = True, []
     for controller in controllers:
         try:
-            ok, lines = run_demo(controller, verbose=args.verbose, out=out)
+            ok, lines = run_demo(
+                controller, spec=spec, template=args.template, code=args.code, verbose=args.verbose, out=out
+            )
         except Exception as exc:  # the summary must still say what happened
             ok, lines = False, [f"[{controller}] the demo failed: {type(exc).__name__}: {exc}"]
         all_ok = all_ok and ok

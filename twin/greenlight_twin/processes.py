@@ -156,3 +156,37 @@ def stop_session(proc: subprocess.Popen[bytes], grace: float) -> None:
     for pid in session_members(sid):
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(pid, signal.SIGKILL)
+
+
+def child_processes(pid: int | None = None) -> list[tuple[int, str]]:
+    """(pid, command line) of every living descendant of `pid` (default: this process), from /proc.
+
+    Zombies are left out: they hold no resources, and their parent reaps them.
+    """
+    root = os.getpid() if pid is None else pid
+    parents: dict[int, int] = {}
+    with contextlib.suppress(OSError):
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
+                continue
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                stat = Path(f"/proc/{entry.name}/stat").read_text()
+                fields = stat.rpartition(")")[2].split()
+                if fields[0] != "Z":
+                    parents[int(entry.name)] = int(fields[1])
+    found: list[int] = []
+    frontier = [root]
+    while frontier:
+        parent = frontier.pop()
+        for child, its_parent in parents.items():
+            if its_parent == parent and child not in found:
+                found.append(child)
+                frontier.append(child)
+    described = []
+    for child in sorted(found):
+        try:
+            command = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+        except OSError:
+            continue
+        described.append((child, command))
+    return described

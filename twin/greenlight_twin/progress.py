@@ -1,32 +1,19 @@
-"""What the twin tells while it plays a deployment: events, the hook functions' log lines, and a console view.
+"""What the twin tells while it plays a deployment: events, a recorder that keeps them, and a console view.
 
 Every step of a deployment is an `Event` handed to a progress function (`ProgressFn`); the console
-view prints them as they come. The checks' results come from the hook function itself: its log file
-(what CloudWatch Logs would hold) is followed while it runs, and the Powertools JSON lines the
-handlers write - `check <name>: <STATUS>` with a structured `check` field, and `verdict ...` - become
-`check` and `verdict` events. Error lines (a report CodeDeploy refused, a crash) become `log` events.
+view prints them as they come. The checks' results and verdicts come from the hook function itself,
+read from its log's structured events (greenlight_twin.hooklog).
 """
 
 from __future__ import annotations
 
-import json
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, TextIO
 
-__all__ = [
-    "ConsoleProgress",
-    "Event",
-    "LogFollower",
-    "ProgressFn",
-    "Recorder",
-    "check_summary",
-    "parse_log_line",
-]
+__all__ = ["ConsoleProgress", "Event", "ProgressFn", "Recorder"]
 
 # Event kinds, in roughly the order a deployment produces them.
 DEPLOYMENT = "deployment"  # created, with what goes from which version to which
@@ -35,16 +22,11 @@ TASK = "task"  # a green or blue task started or stopped
 TRAFFIC = "traffic"  # a listener's forward weights changed
 HEALTH = "health"  # a target's health changed in the load balancer
 HOOK = "hook"  # a hook function invoked, and what it came to
-CHECK = "check"  # one check's result, from the hook's log
-VERDICT = "verdict"  # the hook's verdict, from its log
+CHECK = "check"  # one check's result, from the hook's log events
+VERDICT = "verdict"  # the hook's verdict, from its log events
 LOG = "log"  # an error or warning line of the hook's log
 ROLLBACK = "rollback"
 OUTCOME = "outcome"  # the deployment's end
-
-_LEVELS_SHOWN = frozenset({"ERROR", "CRITICAL", "WARNING"})
-# Warnings that are part of normal operation and would only clutter the view.
-_QUIET_WARNINGS = ("already completed", "is ignored: an ECS hook runs")
-_MAX_LINE = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -81,146 +63,6 @@ def _plain(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | float | str):
         return value
     return str(value)
-
-
-# --- the hook functions' log lines ---------------------------------------------------------------------
-
-
-def parse_log_line(line: str) -> dict[str, Any] | None:
-    """A Powertools JSON log record, or None for anything else (the emulator's own lines, tracebacks)."""
-    text = line.strip()
-    if not text.startswith("{") or len(text) > _MAX_LINE:
-        return None
-    try:
-        record = json.loads(text)
-    except ValueError:
-        return None
-    return record if isinstance(record, dict) and "message" in record else None
-
-
-def check_summary(check: Mapping[str, Any]) -> str:
-    """`PASS 5/5` style counts and the reason of a check result (`CheckResult.to_dict()`)."""
-    counts = check.get("counts") or {}
-    parts = [f"{counts[k]} {k.lower()}" for k in ("PASS", "FAIL", "ERROR") if counts.get(k)]
-    taken = sum(int(counts.get(k) or 0) for k in ("PASS", "FAIL", "ERROR"))
-    measured = f"{taken} measurement(s): {', '.join(parts)}" if parts else "no measurement"
-    return f"{measured} - {check.get('reason', '')}".strip(" -")
-
-
-def record_event(record: Mapping[str, Any], at: float, function: str) -> Event | None:
-    """The event a log record stands for (a check, a verdict, an error), or None."""
-    message = str(record.get("message", ""))
-    level = str(record.get("level", "")).upper()
-    check = record.get("check")
-    if isinstance(check, Mapping) and message.startswith("check "):
-        status = "paused" if check.get("paused") else check.get("status", "?")
-        name = check.get("name", "?")
-        kind = check.get("kind", "?")
-        return Event(
-            CHECK,
-            f"check {name} ({kind}): {status} - {check_summary(check)}",
-            at,
-            {"function": function, "check": dict(check), "round": record.get("round")},
-        )
-    if "verdict" in record and message.startswith("verdict "):
-        return Event(
-            VERDICT,
-            message,
-            at,
-            {"function": function, "verdict": record.get("verdict"), "succeeded": record.get("succeeded")},
-        )
-    if "verdict" in record:
-        return None  # the ECS handler's final line repeats the verdict with its status
-    if level in _LEVELS_SHOWN and not any(quiet in message for quiet in _QUIET_WARNINGS):
-        detail = record.get("exception")
-        data: dict[str, Any] = {"function": function, "level": level}
-        if detail:
-            data["exception"] = str(detail)[-2000:]
-        return Event(LOG, f"{level.lower()}: {message}", at, data)
-    return None
-
-
-class LogFollower:
-    """Follows a function's log file from an offset while it runs, turning its records into events.
-
-    `poll()` reads what was written since the last call; `start()` runs it in a thread every
-    `interval` until `stop()` (which reads once more, so nothing written before the stop is lost).
-    """
-
-    def __init__(
-        self,
-        path: Path,
-        emit: ProgressFn,
-        *,
-        function: str,
-        offset: int | None = None,
-        clock: Callable[[], float] = time.monotonic,
-        started: float | None = None,
-        interval: float = 0.2,
-    ) -> None:
-        self.path = Path(path)
-        self.emit = emit
-        self.function = function
-        self.offset = self._size() if offset is None else offset
-        self.clock = clock
-        self.started = clock() if started is None else started
-        self.interval = interval
-        self.records: list[dict[str, Any]] = []
-        self._partial = b""
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
-
-    def _size(self) -> int:
-        try:
-            return self.path.stat().st_size
-        except OSError:
-            return 0
-
-    def poll(self) -> list[dict[str, Any]]:
-        with self._lock:
-            try:
-                with self.path.open("rb") as log:
-                    log.seek(self.offset)
-                    data = log.read()
-            except OSError:
-                return []
-            self.offset += len(data)
-            data = self._partial + data
-            lines = data.split(b"\n")
-            self._partial = lines.pop()  # an unfinished line waits for its end
-            found = []
-            for raw in lines:
-                record = parse_log_line(raw.decode("utf-8", errors="replace"))
-                if record is None:
-                    continue
-                found.append(record)
-                self.records.append(record)
-                event = record_event(record, self.clock() - self.started, self.function)
-                if event is not None:
-                    self.emit(event)
-            return found
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            self.poll()
-
-    def start(self) -> LogFollower:
-        self._thread = threading.Thread(target=self._run, name=f"log-{self.function}", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self.poll()
-
-    def __enter__(self) -> LogFollower:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 # --- collecting and showing ----------------------------------------------------------------------------

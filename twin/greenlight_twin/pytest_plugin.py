@@ -8,9 +8,11 @@
 Fixtures (registered through the `pytest11` entry point `greenlight_twin`, or with
 `pytest -p greenlight_twin.pytest_plugin`):
 
-- `greenlight_twin_config` (module scope): the `TwinConfig` the twin is built from. Override it in
-  your conftest.py to run your own service (`service_command=[..., "{port}"]`, `health_path=...`), the
-  ECS controller, shorter hook timeouts.
+- `greenlight_twin_config` (module scope): the `TwinConfig` the twin is built from. By default the
+  twin brings everything: the sample service, and its own template of the hook functions running the
+  installed greenlight package, so a repository of yours needs nothing but its spec. Override it in
+  your conftest.py to run your own service (`service_command=[..., "{port}"]`, `health_path=...`),
+  your own SAM template and code (`template=`, `code=`), the ECS controller, shorter hook timeouts.
 - `greenlight_twin` (module scope): a running `Twin` (greenlight_twin.controller). Every process it
   started is stopped when the module's tests end, even when one failed.
 
@@ -44,7 +46,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 @pytest.fixture(scope="module")
 def greenlight_twin_config() -> TwinConfig:
-    """The twin's configuration: the sample service, CodeDeploy, 30 s hook timeout. Override to change it."""
+    """The twin's configuration: the sample service, the twin's own hook template, CodeDeploy, 30 s hook timeout."""
     from greenlight_twin.controller import TwinConfig
 
     return TwinConfig(hook_timeout=30.0)
@@ -56,7 +58,7 @@ def greenlight_twin(greenlight_twin_config: TwinConfig, request: pytest.FixtureR
     if not sys.platform.startswith("linux"):
         pytest.skip("the greenlight twin runs the Lambda Runtime Interface Emulator, a Linux binary")
     from greenlight_twin.controller import Twin
-    from greenlight_twin.lambdas import RieNotFoundError, find_rie
+    from greenlight_twin.functions import RieNotFoundError, find_rie
     from greenlight_twin.progress import ConsoleProgress
 
     config = greenlight_twin_config

@@ -1,15 +1,15 @@
 """The twin's ECS tasks: blue and green as real processes of a service on 127.0.0.1, started and reaped.
 
 A task is one process started from a command line in which `{port}` stands for the port it must
-listen on (the twin picks a free one); the default command is the sample service in app/. A task is
-running once its port accepts connections, like an ECS task whose container has started: whether it
-is healthy is the load balancer's business, not the task's. Each task runs in a session of its own,
+listen on (the twin picks a free one); the default command is the sample service the twin ships (the
+package greenlight_sample_app, app/ in the source tree). A task is running once its port accepts
+connections, like an ECS task whose container has started: whether it is healthy is the load
+balancer's business, not the task's. Each task runs in a session of its own,
 so stopping it signals every process it started (gunicorn's workers too), and stop() always reaps.
 """
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
 import logging
 import os
@@ -37,7 +37,6 @@ __all__ = [
     "ServiceSide",
     "ServiceStartError",
     "ServiceTask",
-    "child_processes",
     "live_pids",
     "parse_command",
     "sample_service_command",
@@ -350,40 +349,6 @@ class ServiceSide:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
-
-
-def child_processes(pid: int | None = None) -> list[tuple[int, str]]:
-    """(pid, command line) of every living descendant of `pid` (default: this process), from /proc.
-
-    Zombies are left out: they hold no resources, and their parent reaps them.
-    """
-    root = os.getpid() if pid is None else pid
-    parents: dict[int, int] = {}
-    with contextlib.suppress(OSError):
-        for entry in os.scandir("/proc"):
-            if not entry.name.isdigit():
-                continue
-            with contextlib.suppress(OSError, ValueError, IndexError):
-                stat = Path(f"/proc/{entry.name}/stat").read_text()
-                fields = stat.rpartition(")")[2].split()
-                if fields[0] != "Z":
-                    parents[int(entry.name)] = int(fields[1])
-    found: list[int] = []
-    frontier = [root]
-    while frontier:
-        parent = frontier.pop()
-        for child, its_parent in parents.items():
-            if its_parent == parent and child not in found:
-                found.append(child)
-                frontier.append(child)
-    described = []
-    for child in sorted(found):
-        try:
-            command = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
-        except OSError:
-            continue
-        described.append((child, command))
-    return described
 
 
 def live_pids() -> list[int]:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from greenlight_twin.lambdas import FunctionConfig, LambdaRuntime, RieNotFoundError, find_rie
+from greenlight_twin.functions import FunctionConfig, LambdaRuntime, RieNotFoundError, find_rie
 
 CODE_DIR = Path(__file__).parent / "lambda_code"
 HANDLERS = "twin_test_handlers"
@@ -16,7 +16,7 @@ HANDLERS = "twin_test_handlers"
 
 @pytest.fixture(scope="session")
 def rie_binary() -> Path:
-    """The emulator (found in .venv-sam or .twin/bin, or fetched from the aws-sam-cli wheel)."""
+    """The emulator (found in a .venv-sam or the user's cache, or fetched from the aws-sam-cli wheel)."""
     try:
         return find_rie()
     except RieNotFoundError as exc:

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from greenlight_twin import lambdas
-from greenlight_twin.lambdas import (
+from greenlight_twin.functions import (
     FunctionConfig,
     FunctionError,
     HandlerImportError,
@@ -23,7 +22,9 @@ from greenlight_twin.lambdas import (
     TemplateError,
     find_rie,
     functions_from_template,
+    rie_arch,
 )
+from greenlight_twin.functions import process as process_module
 from greenlight_twin.processes import process_is_running
 
 MakeConfig = Callable[..., FunctionConfig]
@@ -153,6 +154,22 @@ def test_functions_from_template_ecs_controller_uses_default_name_and_own_timeou
     ]
 
 
+def test_functions_from_template_code_dir_replaces_every_code_uri(template_path: Path, tmp_path: Path) -> None:
+    # GIVEN a folder other than the template's CodeUri
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+
+    # WHEN the template is read with it as the code folder, for both controllers
+    functions = [
+        *functions_from_template(template_path, code_dir=elsewhere),
+        *functions_from_template(template_path, code_dir=elsewhere, parameters={"Controller": "ECS"}),
+    ]
+
+    # THEN every function's code comes from it, whatever its CodeUri says
+    assert [f.logical_id for f in functions] == ["AfterInstallHook", "EcsHook"]
+    assert {f.code_dir for f in functions} == {elsewhere.resolve()}
+
+
 def test_functions_from_template_bad_input_names_what_and_where(template_path: Path, tmp_path: Path) -> None:
     # GIVEN a parameter value the template does not allow, and a template that does not exist
     # WHEN / THEN each is refused, naming the parameter or the file
@@ -202,15 +219,46 @@ def test_find_rie_env_pointing_nowhere_names_the_path(monkeypatch: pytest.Monkey
 
 
 def test_find_rie_without_fetch_lists_what_it_tried(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    # GIVEN an empty checkout and no override
+    # GIVEN two folders without a .venv-sam, an empty cache, and no override
     monkeypatch.delenv("GREENLIGHT_RIE", raising=False)
-    (tmp_path / "pyproject.toml").write_text("")
+    here, beside = tmp_path / "project", tmp_path / "elsewhere"
+    here.mkdir()
+    beside.mkdir()
 
-    # WHEN / THEN the error lists the .venv-sam and .twin/bin places it looked at
+    # WHEN / THEN the error lists each .venv-sam and the cache it looked at
     with pytest.raises(RieNotFoundError) as caught:
-        find_rie(root=tmp_path, fetch=False)
-    assert f"{tmp_path.resolve()}/.venv-sam/lib/python*/site-packages/samcli/local/rapid/" in str(caught.value)
-    assert f"{tmp_path.resolve()}/.twin/bin/aws-lambda-rie-" in str(caught.value)
+        find_rie(places=[here, beside], cache=tmp_path / "cache", fetch=False)
+    for place in (here, beside):
+        assert f"{place.resolve()}/.venv-sam/lib/python*/site-packages/samcli/local/rapid/" in str(caught.value)
+    assert f"{tmp_path / 'cache'}/aws-lambda-rie-" in str(caught.value)
+
+
+def test_find_rie_takes_venv_sam_of_the_current_folder_then_the_cache(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Stand-in binaries (executable files): finding one is all this test asks of them."""
+    # GIVEN a .venv-sam in the current folder and a cached binary, no override
+    monkeypatch.delenv("GREENLIGHT_RIE", raising=False)
+    arch = rie_arch()
+    project = tmp_path / "project"
+    in_venv = project / ".venv-sam" / "lib" / "python3.13" / "site-packages" / "samcli" / "local" / "rapid"
+    in_venv.mkdir(parents=True)
+    (in_venv / f"aws-lambda-rie-{arch}").write_text("#!/bin/sh\n")
+    (in_venv / f"aws-lambda-rie-{arch}").chmod(0o755)
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / f"aws-lambda-rie-{arch}").write_text("#!/bin/sh\n")
+    (cache / f"aws-lambda-rie-{arch}").chmod(0o755)
+    monkeypatch.chdir(project)
+
+    # WHEN the emulator is looked for from there (the default places), and again once the .venv-sam is gone
+    found = find_rie(cache=cache, fetch=False)
+    shutil.rmtree(project / ".venv-sam")
+    then = find_rie(places=[project], cache=cache, fetch=False)
+
+    # THEN the .venv-sam's binary wins, and the cache serves when there is none
+    assert found == in_venv / f"aws-lambda-rie-{arch}"
+    assert then == cache / f"aws-lambda-rie-{arch}"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -382,7 +430,7 @@ def test_start_emulator_bind_failure_raises_port_in_use_error(
     """The real emulator meets a taken port: the free-port check is patched to say yes, as it would
     when another process grabs the port between the check and the emulator's bind."""
     # GIVEN a taken port that the pre-start check does not see
-    monkeypatch.setattr(lambdas, "port_is_free", lambda port: True)
+    monkeypatch.setattr(process_module, "port_is_free", lambda port: True)
     with socket.socket() as holder:
         holder.bind(("127.0.0.1", 0))
         holder.listen()

@@ -1,0 +1,84 @@
+"""How a twin is built (`TwinConfig`), checked before anything starts, and the error it raises (`TwinError`)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+__all__ = ["CONTROLLERS", "DEFAULT_HOOK_TIMEOUT", "DEFAULT_REGION", "TwinConfig", "TwinError"]
+
+CONTROLLERS = ("CODE_DEPLOY", "ECS")
+DEFAULT_HOOK_TIMEOUT = 60.0
+DEFAULT_REGION = "us-east-1"
+
+
+class TwinError(Exception):
+    """The twin cannot start or cannot play what was asked; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class TwinConfig:
+    """How the twin is built. Every duration is in seconds."""
+
+    controller: str = "CODE_DEPLOY"  # or "ECS" (ECS native blue/green)
+    # The service: a command with {port} where its port goes; None: the sample service (greenlight_sample_app).
+    service_command: Sequence[str] | None = None
+    blue_version: str = "1.0.0"
+    blue_env: Mapping[str, str] = field(default_factory=dict)
+    tasks: int = 1  # blue's tasks (green's default to as many)
+    name: str = "svc"  # prefix of every AWS resource name
+    # The SAM template of the hook functions; None: the twin's own (greenlight_twin/data/template.yaml).
+    template: Path | None = None
+    # The folder the functions' code comes from; None: the template's CodeUri (relative to the template),
+    # or, for the twin's own template, the folder that holds the installed greenlight package.
+    code: Path | None = None
+    stack_name: str = "greenlight"
+    # How long a hook may take: CodeDeploy waits this long for PutLifecycleEventHookExecutionStatus (AWS:
+    # one hour); an ECS stage may take this long, IN_PROGRESS rounds included.
+    hook_timeout: float = DEFAULT_HOOK_TIMEOUT
+    # The hook functions' Timeout; None: the template's, capped at hook_timeout, so a function always
+    # gets to report before the twin gives up on it (in AWS, 15 minutes is far below one hour).
+    function_timeout: int | None = None
+    # The load balancer: ALB's health check semantics with a faster cadence, so a minute is enough.
+    health_path: str = "/health"
+    health_interval: float = 1.0
+    healthy_threshold: int = 2
+    unhealthy_threshold: int = 2
+    metrics_interval: float = 2.0
+    deregistration_delay: float = 2.0
+    prod_port: int = 0  # 0: a free port
+    test_port: int = 0
+    region: str = DEFAULT_REGION
+    log_level: str = "INFO"  # POWERTOOLS_LOG_LEVEL of the hook functions
+    workdir: Path | None = None  # logs of the tasks and functions; None: a fresh temporary folder
+    rie: Path | None = None  # the Runtime Interface Emulator; None: find_rie()
+
+    def checked(self) -> TwinConfig:
+        """This configuration with the controller's name normalised; TwinError naming every problem."""
+        problems = []
+        controller = str(self.controller).upper().replace("-", "_")
+        if controller == "CODEDEPLOY":
+            controller = "CODE_DEPLOY"
+        if controller not in CONTROLLERS:
+            problems.append(f"controller {self.controller!r} is not one of {', '.join(CONTROLLERS)}")
+        for name in ("hook_timeout", "health_interval", "metrics_interval"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+                problems.append(f"{name} {value!r} must be a number of seconds > 0")
+        if self.function_timeout is not None and (
+            isinstance(self.function_timeout, bool) or not isinstance(self.function_timeout, int)
+        ):
+            problems.append(f"function_timeout {self.function_timeout!r} must be whole seconds")
+        if isinstance(self.tasks, bool) or not isinstance(self.tasks, int) or not 1 <= self.tasks <= 20:
+            problems.append(f"tasks {self.tasks!r} must be a whole number from 1 to 20")
+        if not re.fullmatch(r"[a-z][a-z0-9-]{0,19}", self.name or ""):
+            problems.append(f"name {self.name!r} must be 1-20 lowercase letters, digits or '-', starting with a letter")
+        if self.template is not None and not Path(self.template).is_file():
+            problems.append(f"template {self.template} does not exist")
+        if self.code is not None and not Path(self.code).is_dir():
+            problems.append(f"code folder {self.code} does not exist")
+        if problems:
+            raise TwinError("twin configuration: " + "; ".join(problems))
+        return replace(self, controller=controller)

@@ -1,0 +1,362 @@
+"""Plays one service deployment as ECS native blue/green does (deployment controller ECS), on the twin's stage.
+
+A service revision and a service deployment are created, then the stages run: RECONCILE_SERVICE,
+PRE_SCALE_UP, SCALE_UP (green's tasks), POST_SCALE_UP, TEST_TRAFFIC_SHIFT, POST_TEST_TRAFFIC_SHIFT,
+PRE_PRODUCTION_TRAFFIC_SHIFT, PRODUCTION_TRAFFIC_SHIFT, POST_PRODUCTION_TRAFFIC_SHIFT, then blue is
+stopped. ECS invokes the hook function with the stage's event (executionId, lifecycleStage,
+resourceArn, executionDetails with both weight maps, hookDetails) and reads the answer: IN_PROGRESS is
+invoked again after callBackDelay with the returned hookDetails merged in; FAILED, a function error, an
+answer without a valid hookStatus or a stage longer than the hook timeout rolls back: the
+traffic-shift stages run again with green at weight 0.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import time
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from greenlight import lifecycle
+from greenlight_twin.outcome import FAILED, STOPPED, TIMED_OUT, DeploymentOutcome, HookOutcome
+from greenlight_twin.players.base import POLL, Call, Halt, Player, register_task_definition
+from greenlight_twin.progress import DEPLOYMENT, HOOK, ROLLBACK, STEP
+
+__all__ = ["EcsPlayer", "weighted"]
+
+logger = logging.getLogger(__name__)
+
+_ECS_SUCCEEDED, _ECS_FAILED, _ECS_IN_PROGRESS = "SUCCEEDED", "FAILED", "IN_PROGRESS"
+DEFAULT_CALLBACK_DELAY = 30.0
+
+
+class EcsPlayer(Player):
+    """Plays a service deployment as ECS native blue/green does: stages, hooks that answer, rollback by weights."""
+
+    controller = "ECS"
+
+    def run(self) -> DeploymentOutcome:
+        from greenlight_twin import aws as twin_aws
+
+        world, live = self.world, self.live
+        assert world.prod_rule_arn and world.test_rule_arn and live.revision_arn
+        self.task_definition = register_task_definition(self)
+        balancers = [
+            {
+                "targetGroupArn": live.target_group_arn,
+                "containerName": world.container_name,
+                "containerPort": world.container_port,
+                "advancedConfiguration": {
+                    "alternateTargetGroupArn": live.idle_group_arn,
+                    "productionListenerRule": world.prod_rule_arn,
+                    "testListenerRule": world.test_rule_arn,
+                    "roleArn": f"arn:aws:iam::{world.account_id}:role/ecsInfrastructureRoleForLoadBalancers",
+                },
+            }
+        ]
+        self.revision = twin_aws.register_service_revision(
+            world.service_arn,
+            task_definition=self.task_definition,
+            load_balancers=balancers,
+            resolved_load_balancers=[
+                {"targetGroupArn": live.idle_group_arn, "productionListenerRule": world.prod_rule_arn}
+            ],
+        )
+        self.blue_revision = live.revision_arn
+        self.tasks = self.release.tasks or len(live.side.tasks)
+        self.running = 0
+        # The weight maps of the hook events: what each revision gets on each listener, in percent.
+        self.test_weights: dict[str, float] = {}
+        self.prod_weights: dict[str, float] = {self.blue_revision: 100.0}
+        self.deployment_id = twin_aws.start_service_deployment(
+            world.service_arn,
+            target_revision=self.summary(self.revision),
+            source_revisions=[self.summary(self.blue_revision)],
+            status="IN_PROGRESS",
+            lifecycle_stage="RECONCILE_SERVICE",
+        )
+        self.emit(
+            DEPLOYMENT,
+            f"service deployment {self.deployment_id.rsplit('/', 1)[-1]} (ECS native blue/green, service "
+            f"{world.service_name}): {live.version} -> {self.release.version}, {self.tasks} task(s); "
+            f"hook stages: {', '.join(self.hooks) or 'none'}",
+            deployment_id=self.deployment_id,
+            revision=self.revision,
+            spec=str(self.spec_path),
+        )
+        try:
+            for stage in lifecycle.ECS_STAGES:
+                if self.stopping():
+                    raise Halt(stage, "STOPPED", "the deployment was stopped", status="STOPPED")
+                # What ECS does between the stages: scale green up before POST_SCALE_UP, move traffic at the shifts.
+                if stage == "POST_SCALE_UP":
+                    self.scale_up()
+                self.set_stage(stage)
+                if stage == "TEST_TRAFFIC_SHIFT":
+                    self.test_weights = {self.blue_revision: 0.0, self.revision: 100.0}
+                    self.rules()
+                elif stage == "PRODUCTION_TRAFFIC_SHIFT":
+                    self.prod_weights = {self.blue_revision: 0.0, self.revision: 100.0}
+                    self.rules()
+                if stage in self.hooks:
+                    outcome = self.stage_hook(stage)
+                    if not outcome.passed:
+                        stopped = outcome.status == STOPPED
+                        raise Halt(
+                            stage,
+                            "STOPPED" if stopped else "HOOK_FAILED",
+                            f"lifecycle hook at {stage} {outcome.status}: {outcome.reason}",
+                            status="STOPPED" if stopped else FAILED,
+                        )
+        except Halt as halt:
+            return self.rollback(halt)
+        except BaseException as exc:
+            self.rollback(Halt("twin", "INTERNAL_ERROR", f"the twin failed: {type(exc).__name__}: {exc}"))
+            raise
+        return self.succeed()
+
+    # state in moto
+
+    def summary(self, arn: str) -> Any:
+        from greenlight_twin import aws as twin_aws
+
+        if arn == self.revision:
+            return twin_aws.RevisionSummary(
+                arn,
+                requested_task_count=self.tasks,
+                running_task_count=self.running,
+                requested_test_traffic_weight=self.test_weights.get(arn, 0.0),
+                requested_production_traffic_weight=self.prod_weights.get(arn, 0.0),
+            )
+        count = len(self.live.side.tasks)
+        return twin_aws.RevisionSummary(
+            arn,
+            requested_task_count=count,
+            running_task_count=count if self.live.side.running else 0,
+            requested_test_traffic_weight=self.test_weights.get(arn, 100.0),
+            requested_production_traffic_weight=self.prod_weights.get(arn, 100.0),
+        )
+
+    def set_stage(self, stage: str, status: str | None = None) -> None:
+        from greenlight_twin import aws as twin_aws
+        from greenlight_twin.aws._util import enum
+
+        # PRE_PRODUCTION_TRAFFIC_SHIFT is a hook stage the API's lifecycleStage does not list.
+        known = stage in enum("ecs", "ServiceDeploymentLifecycleStage")
+        twin_aws.update_service_deployment(
+            self.deployment_id,
+            status=status,
+            lifecycle_stage=stage if known else None,
+            target_revision=self.summary(self.revision),
+            source_revisions=[self.summary(self.blue_revision)],
+        )
+        if status is None:
+            self.emit(STEP, stage, stage=stage)
+
+    def rules(self) -> None:
+        """The listener rules (moto) and listeners (load balancer) forward by the weights of the maps."""
+        live = self.live
+        for listener, rule, weights in (
+            ("prod", self.world.prod_rule_arn, self.prod_weights),
+            ("test", self.world.test_rule_arn, self.test_weights),
+        ):
+            green = int(weights.get(self.revision, 0.0))
+            blue = 100 - green
+            assert rule is not None
+            if self.stage.weights(listener) != {live.target_group: blue, live.idle_group: green}:
+                self.stage.set_weights(listener, {live.target_group: blue, live.idle_group: green})
+                self.elb.modify_rule(
+                    RuleArn=rule, Actions=[weighted(live.target_group_arn, blue, live.idle_group_arn, green)]
+                )
+                self.traffic_changed(listener)
+
+    # the stages' own work
+
+    def scale_up(self) -> None:
+        self.set_stage("SCALE_UP")
+        green = self.start_green("SCALE_UP")
+        self.register_green()
+        self.running = len(green.tasks)
+        self.prod_weights = {self.blue_revision: 100.0, self.revision: 0.0}
+
+    # hooks
+
+    def stage_hook(self, stage: str, *, rollback: bool = False) -> HookOutcome:
+        function = self.stage.hook_function_name(stage)
+        execution_id = str(uuid.uuid4())
+        hook_details: dict[str, Any] = {}
+        started = time.monotonic()
+        deadline = started + self.hook_timeout
+        self.emit(
+            HOOK,
+            f"{stage}{' (rollback)' if rollback else ''}: ECS invokes {function} "
+            f"(test {_pct(self.test_weights, self.revision)}, production {_pct(self.prod_weights, self.revision)} "
+            f"to green)",
+            hook=stage,
+            function=function,
+        )
+        process = self.stage.hook_function(stage)
+        follower = self.follower(process)
+        rounds, answer, status, reason = 0, None, None, ""
+        errors: list[str] = []
+        try:
+            while status is None:
+                rounds += 1
+                event = {
+                    "executionId": execution_id,
+                    "lifecycleStage": stage,
+                    "resourceArn": self.deployment_id,
+                    "executionDetails": {
+                        "serviceArn": self.world.service_arn,
+                        "targetServiceRevisionArn": self.revision,
+                        "testTrafficWeights": dict(self.test_weights),
+                        "productionTrafficWeights": dict(self.prod_weights),
+                    },
+                    "hookDetails": dict(hook_details),
+                }
+                process = self.stage.hook_function(stage)
+                call = Call(process, event, self.invoke_timeout())
+                while not call.done.wait(POLL):
+                    if self.stopping() or time.monotonic() >= deadline:
+                        break
+                if not call.done.is_set():
+                    self.stage.restart_hook_function(stage)
+                    status = STOPPED if self.stopping() else TIMED_OUT
+                    reason = (
+                        "the deployment was stopped while the hook ran"
+                        if status == STOPPED
+                        else f"the hook did not finish within the hook timeout of {self.hook_timeout:g} s"
+                    )
+                    break
+                failure = call.failure
+                if failure is not None:
+                    errors.append(failure)
+                    status, reason = _ECS_FAILED, f"the function failed: {failure}"
+                    break
+                assert call.result is not None
+                answer = call.result.payload
+                hook_status = answer.get("hookStatus") if isinstance(answer, Mapping) else None
+                if hook_status not in (_ECS_SUCCEEDED, _ECS_FAILED, _ECS_IN_PROGRESS):
+                    status = _ECS_FAILED
+                    reason = f"the function answered no valid hookStatus: {json.dumps(answer)[:300]}"
+                    break
+                assert isinstance(answer, Mapping)
+                returned = answer.get("hookDetails")
+                if isinstance(returned, Mapping):
+                    hook_details.update(returned)
+                if hook_status != _ECS_IN_PROGRESS:
+                    status = str(hook_status)
+                    reason = _ecs_reason(answer) or f"the hook answered {hook_status}"
+                    break
+                delay = answer.get("callBackDelay", DEFAULT_CALLBACK_DELAY)
+                delay = float(delay) if isinstance(delay, int | float) and not isinstance(delay, bool) else 30.0
+                self.emit(HOOK, f"{stage}: IN_PROGRESS (round {rounds}); ECS calls again in {delay:g} s", hook=stage)
+                wake = time.monotonic() + delay
+                while time.monotonic() < min(wake, deadline) and not self.stopping():
+                    time.sleep(POLL)
+                if self.stopping():
+                    status, reason = STOPPED, "the deployment was stopped while the hook ran"
+                elif time.monotonic() >= deadline:
+                    status = TIMED_OUT
+                    reason = f"the hook was still IN_PROGRESS at the hook timeout of {self.hook_timeout:g} s"
+        finally:
+            follower.stop()
+        duration = time.monotonic() - started
+        report = self.report(follower)
+        outcome = HookOutcome(
+            hook=stage,
+            function=function,
+            status=status,
+            reason=reason or report.reason or "",
+            duration=duration,
+            invocations=rounds,
+            checks=report.checks,
+            verdict=report.verdict,
+            errors=report.errors + tuple(errors),
+            log_path=str(process.log_path),
+            rollback=rollback,
+        )
+        self.outcomes.append(outcome)
+        self.emit(HOOK, f"{stage}: {status} after {duration:.1f} s - {outcome.reason}", hook=stage, status=status)
+        return outcome
+
+    # endings
+
+    def succeed(self) -> DeploymentOutcome:
+
+        old, green = self.live, self.green
+        assert green is not None
+        self.set_stage("BAKE_TIME")
+        # ECS keeps blue for bakeTimeInMinutes; the twin ends it at once.
+        self.set_stage("CLEAN_UP")
+        self.remove_side(old.side, old.target_group, old.target_group_arn, "blue")
+        self.set_stage("CLEAN_UP", status="SUCCESSFUL")
+        with contextlib.suppress(Exception):  # cosmetic (DescribeServices' taskDefinition); moto may refuse
+            self.ecs.update_service(
+                cluster=self.world.cluster_name, service=self.world.service_name, taskDefinition=self.task_definition
+            )
+        self.stage.promote(old.promoted(green, self.task_definition, revision_arn=self.revision))
+        return self.finish("SUCCESSFUL", promoted=True, reason="every lifecycle stage succeeded")
+
+    def rollback(self, halt: Halt) -> DeploymentOutcome:
+        self.emit(ROLLBACK, f"rolling back ({halt.step}): {halt.message}", step=halt.step)
+        final = "ROLLBACK_SUCCESSFUL"
+        try:
+            self.set_stage(
+                halt.step if halt.step in lifecycle.ECS_STAGES else "RECONCILE_SERVICE", "ROLLBACK_IN_PROGRESS"
+            )
+        except Exception as exc:  # the rollback itself must go on
+            logger.warning("twin: recording the rollback in moto failed: %s", exc)
+        # ECS runs the traffic-shift stages again, with the target revision at weight 0.
+        for stage, shift in (("TEST_TRAFFIC_SHIFT", "test"), ("PRODUCTION_TRAFFIC_SHIFT", "prod")):
+            weights = {self.blue_revision: 100.0, self.revision: 0.0}
+            if shift == "test":
+                self.test_weights = weights
+            else:
+                self.prod_weights = weights
+            self.rules()
+            if stage in self.hooks and self.green is not None and halt.status != "STOPPED":
+                outcome = self.stage_hook(stage, rollback=True)
+                if not outcome.passed:
+                    final = "ROLLBACK_FAILED"
+        if self.green is not None:
+            self.remove_green()
+            self.running = 0
+        if halt.status == "STOPPED":
+            final = "STOPPED"
+        try:
+            self.set_stage("CLEAN_UP", final)
+            from greenlight_twin import aws as twin_aws
+
+            twin_aws.update_service_deployment(self.deployment_id, status_reason=halt.message)
+        except Exception as exc:
+            logger.warning("twin: recording the rollback's end in moto failed: %s", exc)
+        return self.finish(final, promoted=False, reason=halt.message, failed_step=halt.step, error_code=halt.code)
+
+
+def _pct(weights: Mapping[str, float], revision: str) -> str:
+    return f"{weights[revision]:g}%" if revision in weights else "-"
+
+
+def _ecs_reason(answer: Mapping[str, Any]) -> str | None:
+    details = answer.get("hookDetails")
+    state = details.get("greenlight") if isinstance(details, Mapping) else None
+    if isinstance(state, Mapping) and state.get("reason"):
+        return str(state["reason"])
+    return None
+
+
+def weighted(first_tg: str, first: int, second_tg: str, second: int) -> dict[str, Any]:
+    """An ELBv2 forward action with two weighted target groups."""
+    return {
+        "Type": "forward",
+        "ForwardConfig": {
+            "TargetGroups": [
+                {"TargetGroupArn": first_tg, "Weight": first},
+                {"TargetGroupArn": second_tg, "Weight": second},
+            ]
+        },
+    }
