@@ -48,8 +48,13 @@ lint: $(VENV)/.installed ## ruff and mypy
 validate: $(SAM_VENV)/.installed ## sam validate --lint on template.yaml
 	SAM_CLI_TELEMETRY=0 $(SAM) validate --lint --template template.yaml
 
-build: $(SAM_VENV)/.installed ## sam build (needs the python3.13 runtime on PATH)
-	PATH="$(PY313):$$PATH" SAM_CLI_TELEMETRY=0 $(SAM) build --template template.yaml
+# ARCH sets the functions' Architecture for this build (default: the template's, arm64); ARCH=host takes
+# this machine's, to run the build here. The dependency layer holds both architectures' wheels either way.
+ARCH ?=
+BUILD_ARCH = $(if $(filter host,$(ARCH)),$(if $(filter aarch64 arm64,$(shell uname -m)),arm64,x86_64),$(ARCH))
+build: $(SAM_VENV)/.installed ## sam build: functions and the dependency layer, compiled for python3.13 (ARCH=x86_64|arm64|host)
+	PATH="$(PY313):$$PATH" SAM_CLI_TELEMETRY=0 $(SAM) build --template template.yaml \
+	  $(if $(BUILD_ARCH),--parameter-overrides Architecture=$(BUILD_ARCH))
 
 bench: $(VENV)/.installed ## performance figures (engine concurrency, handler import time)
 	$(PY) bench/run.py

@@ -207,12 +207,12 @@ def test_template_globals_set_runtime_architecture_limits_and_powertools(templat
     assert glob["LoggingConfig"] == {"LogGroup": {"Ref": "HookLogGroup"}}
 
 
-def test_template_code_uri_vendors_pinned_runtime_dependencies() -> None:
-    # GIVEN the CodeUri folder's requirements
-    lines = (ROOT / "hooks" / "requirements.txt").read_text(encoding="utf-8").splitlines()
+def test_template_layer_holds_pinned_runtime_dependencies() -> None:
+    # GIVEN the dependency layer's requirements
+    lines = (ROOT / "bundle" / "requirements.txt").read_text(encoding="utf-8").splitlines()
     pins = dict(line.split("==", 1) for line in lines if line and not line.startswith("#"))
 
-    # THEN Powertools is vendored (no layer), with the other runtime dependencies, each pinned
+    # THEN Powertools is bundled (not AWS's public layer), with the other runtime dependencies, each pinned
     assert {name.lower() for name in pins} == {"aws-lambda-powertools", "boto3", "requests", "pyyaml"}
     assert all(re.fullmatch(r"\d+(\.\d+)+", version) for version in pins.values())
     assert (ROOT / "hooks" / "greenlight" / "default_spec.yaml").is_file()
@@ -653,16 +653,24 @@ def test_template_hooks_only_mode_creates_only_the_hooks(template: dict[str, Any
     # GIVEN / WHEN the hooks-only modes are evaluated
     created = set(mode(template, name).resources)
 
-    # THEN only the functions, their roles, policy and log group exist
+    # THEN only the functions, their dependency layer, roles, policy and log group exist
     if name == "hooks-codedeploy":
         assert created == {
             "HookLogGroup",
             "HookReadPolicy",
+            "DependenciesLayer",
             "CodeDeployHookRole",
             *(f"{h}Hook" for h in CODEDEPLOY_HOOKS),
         }
     else:
-        assert created == {"HookLogGroup", "HookReadPolicy", "EcsHookRole", "EcsHook", "EcsHookInvokeRole"}
+        assert created == {
+            "HookLogGroup",
+            "HookReadPolicy",
+            "DependenciesLayer",
+            "EcsHookRole",
+            "EcsHook",
+            "EcsHookInvokeRole",
+        }
 
 
 def test_template_rules_require_the_inputs_each_mode_needs(template: dict[str, Any]) -> None:
