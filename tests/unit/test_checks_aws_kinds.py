@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import textwrap
@@ -48,6 +49,18 @@ def test_every_new_kind_is_registered_and_loads() -> None:
         assert check_class(kind).kind == kind
 
 
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_every_kind_declares_its_iam_actions_as_iam_spells_them(kind: str) -> None:
+    # GIVEN a registered kind
+    from greenlight.checks import check_class
+
+    actions = check_class(kind).iam_actions
+
+    # WHEN / THEN its actions are `service:Action` strings, each once
+    assert all(re.fullmatch(r"[a-z0-9-]+:[A-Z][A-Za-z0-9]+", a) for a in actions), actions
+    assert len(set(actions)) == len(actions)
+
+
 def test_importing_the_handler_imports_no_check_module() -> None:
     # GIVEN a fresh interpreter
     code = (
@@ -61,6 +74,33 @@ def test_importing_the_handler_imports_no_check_module() -> None:
 
     # THEN no check kind or discovery module came with it (they load when a spec uses them)
     assert json.loads(out.stdout) == []
+
+
+def test_validating_a_spec_imports_only_the_kinds_it_uses_and_no_aws_sdk() -> None:
+    # GIVEN a fresh interpreter and a spec using http and alarms, with an absolute URL for the SSRF rules to vet
+    code = textwrap.dedent(
+        """
+        import sys, json
+        from greenlight import spec
+        spec.load_text(
+            "version: 1\\ntarget: {allow_hosts: [api.example.com]}\\nhooks:\\n  AfterAllowTestTraffic:\\n"
+            "    - {name: h, http: {url: 'https://api.example.com/health'}}\\n"
+            "    - {name: a, alarms: {names: [x]}}\\n",
+            env={},
+        )
+        kinds = sorted(m for m in sys.modules if m.startswith("greenlight.checks."))
+        sdk = sorted(m for m in sys.modules if m.split(".")[0] in ("boto3", "botocore"))
+        print(json.dumps([kinds, sdk]))
+        """
+    )
+
+    # WHEN the spec is validated
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+
+    # THEN only those kinds' modules (and what they share) were imported, and neither boto3 nor botocore
+    kinds, sdk = json.loads(out.stdout)
+    assert kinds == ["greenlight.checks.alarms", "greenlight.checks.http", "greenlight.checks.support"]
+    assert sdk == []
 
 
 # --- schemas: defaults and mistakes ---------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -10,8 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from greenlight.checks import KINDS, Check, CheckContext, Destination
+from greenlight.engine.model import Measurement, passed
 from greenlight.spec import Spec, SpecError, SpecSourceError, build_spec, load, load_text
-from greenlight.spec.schema import parse_duration
+from greenlight.spec.schema import Field, ListOf, Obj, Str, parse_duration
 
 REPO = Path(__file__).resolve().parents[2]
 HOOK = "AfterAllowTestTraffic"
@@ -400,6 +403,57 @@ def test_spec_dry_run_per_check() -> None:
     a, b = build_spec(doc, env={}).checks_for(HOOK)
     # THEN only that check's policy says so
     assert (a.policy.dry_run, b.policy.dry_run) == (True, False)
+
+
+# --- destinations: the SSRF rules vet whatever a kind declares ---------------------------------------------------
+
+
+class RelayCheck(Check):
+    """A kind that reaches bare hosts (no URL): each relay host is a destination."""
+
+    kind = "relay"
+    schema = Obj({"relays": Field(ListOf(Str(min_len=1)), required=True, doc="hosts it connects to")})
+
+    @classmethod
+    def destinations(cls, body: Mapping[str, Any]) -> Iterable[Destination]:
+        return [Destination(("relays", i), host=h) for i, h in enumerate(body["relays"])]
+
+    def measure(self, ctx: CheckContext) -> Measurement:
+        return passed()
+
+
+@pytest.mark.parametrize(
+    ("relays", "problems"),
+    [
+        (["relay.example.com"], []),
+        (["RELAY.example.com", "10.0.0.7", "[::1]"], []),
+        (["other.example.org"], ["[0]: host other.example.org is not in target.allow_hosts"]),
+        (["169.254.169.254"], ["[0]: 169.254.169.254 is a link-local or instance-metadata address"]),
+        (["fe80::1"], ["[0]: fe80::1 is a link-local or instance-metadata address"]),
+        (["http://relay.example.com/"], ["[0]: expected a host name or an IP address"]),
+        (["*.example.com"], ["[0]: expected a host name or an IP address"]),
+    ],
+    ids=["listed", "case-and-ips", "unlisted", "metadata", "link-local-v6", "url-as-host", "wildcard"],
+)
+def test_spec_vets_bare_host_destinations_a_kind_declares(
+    relays: list[str], problems: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a kind whose destinations are hosts in a list, and a spec allowing some hosts
+    monkeypatch.setitem(KINDS, "relay", f"{__name__}:RelayCheck")
+    doc = doc_with({"relay": {"relays": relays}}, target={"allow_hosts": ["*.example.com", "10.0.0.7", "::1"]})
+
+    # WHEN the spec is built
+    try:
+        build_spec(doc, env={})
+        found: list[str] = []
+    except SpecError as exc:
+        found = [str(p) for p in exc.problems]
+
+    # THEN each refused host is named at its own path inside the kind's body
+    prefix = f"hooks.{HOOK}[0].relay.relays"
+    assert len(found) == len(problems), found
+    for seen, wanted in zip(found, problems, strict=True):
+        assert seen.startswith(prefix + wanted), found
 
 
 # --- where a spec comes from -----------------------------------------------------------------------------------

@@ -1,4 +1,9 @@
-"""Check kinds. Each kind is a module here; it is imported only when a spec uses it."""
+"""Check kinds. Each kind is a module here; it is imported only when a spec uses it.
+
+A new kind is one module whose Check subclass declares its kind, schema, needs, destinations and IAM
+actions (see greenlight.engine.check), plus its line in KINDS; then regenerate docs/checks.md with
+`python -m greenlight_cli.checks_doc`.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ import importlib
 from collections.abc import Iterable
 from typing import Any
 
-from greenlight.engine.check import Check, CheckContext, Needs, Target, TlsSettings
+from greenlight.engine.check import Check, CheckContext, Destination, Needs, Target, TlsSettings
 
 # kind name in the spec -> "module:Class"; the import happens only when a spec uses the kind.
 KINDS: dict[str, str] = {
@@ -28,13 +33,27 @@ def check_class(kind: str) -> type[Check]:
 
 
 def requirements(check_specs: Iterable[Any]) -> Needs:
-    """What a hook's checks (spec CheckSpecs) need from discovery, from each kind's `needs(body)` classmethod."""
+    """What a hook's checks (spec CheckSpecs) need from discovery, from each kind's `needs(body)`."""
     total = Needs()
     for cs in check_specs:
-        needs = getattr(check_class(cs.kind), "needs", None)
-        if callable(needs):
-            total = total | needs(cs.body)
+        total = total | check_class(cs.kind).needs(cs.body)
     return total
 
 
-__all__ = ["KINDS", "Check", "CheckContext", "Needs", "Target", "TlsSettings", "check_class", "requirements"]
+def iam_actions(kinds: Iterable[str] | None = None) -> dict[str, tuple[str, ...]]:
+    """Each kind's `iam_actions` (every registered kind when none are named; this imports them all)."""
+    return {kind: check_class(kind).iam_actions for kind in (KINDS if kinds is None else kinds)}
+
+
+__all__ = [
+    "KINDS",
+    "Check",
+    "CheckContext",
+    "Destination",
+    "Needs",
+    "Target",
+    "TlsSettings",
+    "check_class",
+    "iam_actions",
+    "requirements",
+]

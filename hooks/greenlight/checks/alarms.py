@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from greenlight.checks.support import paginate
-from greenlight.engine.check import Check, CheckContext, Needs
+from greenlight.engine.check import Check, CheckContext
 from greenlight.engine.model import Measurement, errored, failed, passed
 from greenlight.spec.errors import Problem
 from greenlight.spec.schema import Field, ListOf, Obj, Str, join
@@ -28,13 +28,14 @@ def _one_selector(body: dict[str, Any], path: str, problems: list[Problem]) -> N
 SCHEMA = Obj(
     {
         "names": Field(
-            ListOf(Str(min_len=1), min_len=1, scalar_ok=True), doc="alarm names (metric or composite alarms)"
+            ListOf(Str(min_len=1), min_len=1, scalar_ok=True),
+            doc="alarm names (metric or composite alarms); one name or a list",
         ),
-        "prefix": Field(Str(min_len=1), doc="every alarm whose name starts with this (at least one must exist)"),
+        "prefix": Field(Str(min_len=1), doc="every alarm whose name starts with this; at least one must exist"),
         "on_insufficient_data": Field(
             Str(choices=("error", "pass", "fail")),
             default="error",
-            doc="what an alarm in INSUFFICIENT_DATA counts as: an error (default), a pass or a failure",
+            doc="what an alarm in `INSUFFICIENT_DATA` counts as: an error, a pass or a failure",
         ),
     },
     check=_one_selector,
@@ -51,6 +52,7 @@ class AlarmsCheck(Check):
 
     kind = "alarms"
     schema = SCHEMA
+    iam_actions = (ACTION,)
 
     def _select(self, ctx: CheckContext) -> list[dict[str, Any]]:
         """The selected alarms, metric and composite, as DescribeAlarms returns them."""
@@ -106,7 +108,3 @@ class AlarmsCheck(Check):
             return failed(text, **details) if policy == "fail" else errored(text, **details)
         note = f" ({len(no_data)} in INSUFFICIENT_DATA, counted as pass)" if no_data else ""
         return passed(f"{len(alarms)} alarm(s) not in ALARM{note}", **details)
-
-    @classmethod
-    def needs(cls, body: Mapping[str, Any]) -> Needs:
-        return Needs()

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
-from greenlight.engine.check import Check, CheckContext, Needs, Target
+from greenlight.engine.check import Check, CheckContext, Destination, Needs, Target
 from greenlight.engine.model import Measurement, Status
 from greenlight.probe import redact
 from greenlight.probe.http import ProbeError, Request, Response, fetch
@@ -33,13 +33,17 @@ HEADER_VALUE = OneOf((Str(), SECRET_REF))
 
 EXPECT = Obj(
     {
-        "status": Field(ListOf(STATUS_ITEM, min_len=1, scalar_ok=True), default=lambda: [200]),
-        "body_contains": Field(ListOf(Str(min_len=1), scalar_ok=True), default=list),
-        "body_not_contains": Field(ListOf(Str(min_len=1), scalar_ok=True), default=list),
+        "status": Field(
+            ListOf(STATUS_ITEM, min_len=1, scalar_ok=True), default=lambda: [200], doc="codes or classes such as `2xx`"
+        ),
+        "body_contains": Field(ListOf(Str(min_len=1), scalar_ok=True), default=list, doc="text the body must contain"),
+        "body_not_contains": Field(
+            ListOf(Str(min_len=1), scalar_ok=True), default=list, doc="text the body must not contain"
+        ),
         "body_matches": Field(Str(min_len=1), doc="a regular expression the body must match"),
         "json": Field(MapOf(AnyValue()), default=dict, doc="JMESPath expression -> expected value"),
         "headers": Field(MapOf(Str()), default=dict, doc="header -> exact value"),
-        "max_latency_ms": Field(Number(min=0)),
+        "max_latency_ms": Field(Number(min=0), doc="the slowest acceptable answer, in milliseconds"),
     }
 )
 
@@ -88,14 +92,25 @@ def _check_body(body: dict[str, Any], path: str, problems: list[Problem]) -> Non
 
 SCHEMA = Obj(
     {
-        "path": Field(Str(min_len=1), doc="joined to the listener URL"),
-        "url": Field(Str(pattern=r"https?://\S+", pattern_doc="an absolute http(s) URL")),
-        "listener": Field(Str(choices=("test", "prod")), default="test"),
-        "method": Field(Str(choices=METHODS), default="GET"),
-        "headers": Field(MapOf(HEADER_VALUE), default=dict),
-        "body": Field(Str()),
-        "follow_redirects": Field(OneOf((Bool(), Int(min=0, max=10))), default=False),
-        "expect": Field(EXPECT, default=dict),
+        "path": Field(Str(min_len=1), doc="joined to the listener URL (starts with `/`)"),
+        "url": Field(
+            Str(pattern=r"https?://\S+", pattern_doc="an absolute http(s) URL"),
+            doc="an absolute `http(s)://` URL instead of `path` (its host must be in `target.allow_hosts`)",
+        ),
+        "listener": Field(Str(choices=("test", "prod")), default="test", doc="which listener URL `path` is joined to"),
+        "method": Field(Str(choices=METHODS), default="GET", doc="the request's method"),
+        "headers": Field(
+            MapOf(HEADER_VALUE),
+            default=dict,
+            doc='header -> value, or `{secret: "secretsmanager:NAME[#key]" | "ssm:/name", prefix: "Bearer "}`',
+        ),
+        "body": Field(Str(), doc="the request's body (text)"),
+        "follow_redirects": Field(
+            OneOf((Bool(), Int(min=0, max=10))),
+            default=False,
+            doc="`true` (up to 5) or how many; secrets are never carried to another host",
+        ),
+        "expect": Field(EXPECT, default=dict, doc="what the answer must be"),
     },
     check=_check_body,
 )
@@ -175,6 +190,8 @@ class HttpCheck(Check):
 
     kind = "http"
     schema = SCHEMA
+    # Called only for headers that are secret references (greenlight.secrets); the probe itself calls no AWS API.
+    iam_actions: ClassVar[tuple[str, ...]] = ("secretsmanager:GetSecretValue", "ssm:GetParameter")
 
     def prepare(self, ctx: CheckContext) -> None:
         from greenlight.secrets import resolve_headers
@@ -250,3 +267,9 @@ class HttpCheck(Check):
         if body.get("url"):
             return Needs()
         return Needs(listeners=frozenset({body.get("listener") or "test"}))
+
+    @classmethod
+    def destinations(cls, body: Mapping[str, Any]) -> Iterable[Destination]:
+        """An absolute `url` (its host must be allowed); a `path` goes to the listener, which always is."""
+        url = body.get("url")
+        return (Destination(("url",), url=url),) if isinstance(url, str) else ()

@@ -35,9 +35,12 @@ def _one_expected(body: dict[str, Any], path: str, problems: list[Problem]) -> N
 
 EXPECTED = Obj(
     {
-        "image_tag": Field(Bool(), doc="the tag of the container's image in green's task definition"),
-        "env": Field(Str(min_len=1), doc="the value of this environment variable of the container"),
-        "value": Field(Str(), doc="a literal value"),
+        "image_tag": Field(Bool(), doc="`true`: the tag of the container's image (its digest when pinned by digest)"),
+        "env": Field(
+            Str(min_len=1),
+            doc="the value of this environment variable of the container (`environment` only, not secrets or files)",
+        ),
+        "value": Field(Str(), doc="a literal value (needs no deployment)"),
         "container": Field(
             Str(min_len=1),
             doc="which container (default: the one behind the load balancer, or the only one)",
@@ -65,9 +68,13 @@ def _check_body(body: dict[str, Any], path: str, problems: list[Problem]) -> Non
 SCHEMA = Obj(
     {
         **HTTP_SCHEMA.fields,
-        "header": Field(Str(min_len=1), doc="the response header that carries the version, e.g. X-App-Version"),
-        "json": Field(Str(min_len=1), doc="JMESPath of the version in a JSON body, e.g. version"),
-        "expected": Field(EXPECTED, required=True, doc="where the expected value comes from"),
+        "header": Field(Str(min_len=1), doc="the response header that carries the version, e.g. `X-App-Version`"),
+        "json": Field(Str(min_len=1), doc="JMESPath of the version in a JSON body, e.g. `version` or `build.version`"),
+        "expected": Field(
+            EXPECTED,
+            required=True,
+            doc="where the expected value comes from: exactly one of `image_tag`, `env` and `value`",
+        ),
     },
     check=_check_body,
 )
@@ -125,6 +132,7 @@ class IdentityCheck(HttpCheck):
 
     kind = "identity"
     schema = SCHEMA
+    iam_actions = (*HttpCheck.iam_actions, ACTION)
 
     def prepare(self, ctx: CheckContext) -> None:
         super().prepare(ctx)
@@ -191,6 +199,7 @@ class IdentityCheck(HttpCheck):
 
     @classmethod
     def needs(cls, body: Mapping[str, Any]) -> Needs:
+        """The http request's listener, and the deployment unless the expected value is a literal."""
         listeners = HttpCheck.needs(body)
         return listeners | Needs(deployment=(body.get("expected") or {}).get("value") is None)
 

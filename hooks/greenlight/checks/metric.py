@@ -68,26 +68,31 @@ def _check_body(body: dict[str, Any], path: str, problems: list[Problem]) -> Non
 SCHEMA = Obj(
     {
         "namespace": Field(Str(min_len=1), default="AWS/ApplicationELB", doc="the metric's namespace"),
-        "metric_name": Field(Str(min_len=1), required=True, doc="e.g. HTTPCode_Target_5XX_Count, TargetResponseTime"),
+        "metric_name": Field(
+            Str(min_len=1), required=True, doc="e.g. `HTTPCode_Target_5XX_Count`, `TargetResponseTime`"
+        ),
         "statistic": Field(
             Str(pattern="|".join((*STATISTICS, _PERCENTILE)), pattern_doc=f"one of {', '.join(STATISTICS)} or pNN"),
             required=True,
-            doc="Sum, Average, Maximum, Minimum, SampleCount, or a percentile such as p99 or p99.9",
+            doc="a percentile is written `p99`, `p99.9`",
         ),
-        "window": Field(Duration(min=1, max=86400), default=300.0, doc="how far back to look (default 5m)"),
-        "period": Field(Duration(min=1, max=86400), doc="the statistic's period (default: the whole window)"),
+        "window": Field(Duration(min=1, max=86400), default=300.0, doc="how far back to look"),
+        "period": Field(
+            Duration(min=1, max=86400),
+            doc="the statistic's period: 1, 5, 10, 30 s or a multiple of 60 s, at most the window "
+            "(default: the whole window)",
+        ),
         "dimensions": Field(
             MapOf(Str()),
-            doc="dimension name -> value; a value may hold {green_target_group}, {blue_target_group}, "
-            "{load_balancer}, {cluster} or {service}. Default for the ELB namespaces: green's TargetGroup "
-            "and LoadBalancer; otherwise none",
+            doc="dimension name -> value, which may hold placeholders (see below); default for the ELB namespaces: "
+            "green's `TargetGroup` and `LoadBalancer`, otherwise none",
         ),
-        "max": Field(Number(), doc="every value must be at most this"),
+        "max": Field(Number(), doc="every value must be at most this (give `max`, `min` or both)"),
         "min": Field(Number(), doc="every value must be at least this"),
         "on_no_data": Field(
             Str(choices=("error", "pass", "fail")),
             default="error",
-            doc="what a window without data points counts as: an error (default), a pass or a failure",
+            doc="what a window without data points counts as: an error, a pass or a failure",
         ),
     },
     check=_check_body,
@@ -109,6 +114,7 @@ class MetricCheck(Check):
 
     kind = "metric"
     schema = SCHEMA
+    iam_actions = (ACTION,)
 
     def prepare(self, ctx: CheckContext) -> None:
         self._dims = [{"Name": k, "Value": self._expand(ctx, v, k)} for k, v in _dimensions(self.body).items()]
@@ -201,4 +207,5 @@ class MetricCheck(Check):
 
     @classmethod
     def needs(cls, body: Mapping[str, Any]) -> Needs:
+        """The deployment, when a dimension holds a placeholder (the ELB namespaces' default dimensions do)."""
         return Needs(deployment=any(_PLACEHOLDER.search(v or "") for v in _dimensions(body).values()))

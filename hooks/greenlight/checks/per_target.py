@@ -25,13 +25,17 @@ SCHEMA = Obj(
     {
         **{k: v for k, v in HTTP_SCHEMA.fields.items() if k not in ("url", "listener")},
         "target_group": Field(
-            TARGET_GROUP_REF, default="green", doc="whose targets: 'green', 'blue', or a target group ARN"
+            TARGET_GROUP_REF, default="green", doc="whose targets: `green`, `blue`, or a target group ARN"
         ),
         "scheme": Field(
             Str(choices=("http", "https")),
-            doc="how to talk to the targets (default: the target group's protocol, else http)",
+            doc="how to talk to the targets (default: the target group's protocol, else `http`); for https to an IP, "
+            "set `target.tls.server_name` or `insecure`",
         ),
-        "port": Field(Int(min=1, max=65535), doc="probe this port instead of each target's registered port"),
+        "port": Field(
+            Int(min=1, max=65535),
+            doc="probe this port instead of each target's registered port (e.g. a management port)",
+        ),
     },
     check=HTTP_SCHEMA.check,
 )
@@ -42,6 +46,7 @@ class PerTargetCheck(HttpCheck):
 
     kind = "per_target"
     schema = SCHEMA
+    iam_actions = (*HttpCheck.iam_actions, ACTION)
 
     def prepare(self, ctx: CheckContext) -> None:
         from greenlight.secrets import resolve_headers
@@ -108,6 +113,7 @@ class PerTargetCheck(HttpCheck):
 
     @classmethod
     def needs(cls, body: Mapping[str, Any]) -> Needs:
+        """The deployment, unless the target group is given as an ARN; no listener (targets are probed directly)."""
         return Needs(deployment=not str(body.get("target_group", "green")).startswith("arn:"))
 
 

@@ -22,7 +22,7 @@ SCHEMA = Obj(
         "target_group": Field(
             TARGET_GROUP_REF,
             default="green",
-            doc="whose targets: 'green' (the replacement task set's), 'blue', or a target group ARN",
+            doc="whose targets: `green` (the replacement task set's), `blue`, or a target group ARN",
         ),
         "min_healthy": Field(
             Int(min=1),
@@ -48,6 +48,7 @@ class TargetHealthCheck(Check):
 
     kind = "target_health"
     schema = SCHEMA
+    iam_actions = (ACTION,)
 
     def prepare(self, ctx: CheckContext) -> None:
         self._arn, self._shown = target_group(ctx, self.body["target_group"], self.kind)
@@ -79,4 +80,5 @@ class TargetHealthCheck(Check):
 
     @classmethod
     def needs(cls, body: Mapping[str, Any]) -> Needs:
+        """The deployment, unless the target group is given as an ARN."""
         return Needs(deployment=not str(body.get("target_group", "green")).startswith("arn:"))

@@ -14,11 +14,11 @@ ACTION = "ecs:DescribeTaskSets"
 
 SCHEMA = Obj(
     {
-        "side": Field(Str(choices=("green", "blue")), default="green", doc="whose task set: 'green' or 'blue'"),
+        "side": Field(Str(choices=("green", "blue")), default="green", doc="whose task set"),
         "steady_state": Field(
             Bool(),
             default=True,
-            doc="also require the task set's stabilityStatus to be STEADY_STATE (false: counts only)",
+            doc="also require the task set's `stabilityStatus` to be `STEADY_STATE` (`false`: counts only)",
         ),
     }
 )
@@ -29,6 +29,7 @@ class TaskSetCheck(Check):
 
     kind = "task_set"
     schema = SCHEMA
+    iam_actions = (ACTION,)
 
     def prepare(self, ctx: CheckContext) -> None:
         deployment = deployment_of(ctx, self.kind)
@@ -80,4 +81,5 @@ class TaskSetCheck(Check):
 
     @classmethod
     def needs(cls, body: Mapping[str, Any]) -> Needs:
+        """Always the deployment: the task set is the deployment's."""
         return Needs(deployment=True)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from greenlight import lifecycle
-from greenlight.checks import KINDS, Check, Target, TlsSettings, check_class
+from greenlight.checks import KINDS, Check, Destination, Target, TlsSettings, check_class
 from greenlight.engine.policy import Policy
 from greenlight.spec.errors import Problem, SpecError
 from greenlight.spec.schema import Bool, Duration, Field, Int, ListOf, Obj, Str, Type, join
@@ -254,22 +254,37 @@ def _url_problems(url: str, path: str, problems: list[Problem]) -> str | None:
     except ValueError as exc:
         problems.append(Problem(path, f"malformed URL: {exc}"))
         return None
+    if parts.scheme.lower() not in ("http", "https"):
+        # The kinds' schemas already ask for http(s); this holds for a kind whose schema does not.
+        problems.append(Problem(path, f"expected an absolute http(s) URL, got {url!r}"))
+        return None
     if "@" in parts.netloc:
         problems.append(Problem(path, "credentials in URLs are not allowed; use a header with a secret reference"))
     if host:
         ip = _ip_literal(host)
         if ip is not None and forbidden_ip(ip):
-            problems.append(
-                Problem(path, f"{host} is a link-local or instance-metadata address; probes never go there")
-            )
+            problems.append(Problem(path, f"{host} is a {_NEVER}"))
     return host.lower() if host else None
 
 
-def _security_problems(clean: dict[str, Any], problems: list[Problem]) -> None:
-    """Where probes may go, decided when the spec is read: hosts, schemes, credentials."""
-    from greenlight.probe.http import forbidden_ip, host_allowed
+def _host_problems(host: str, path: str, problems: list[Problem]) -> str | None:
+    """Security rules for a bare host a check declares it contacts; returns it (lower case) when it may be one."""
+    from greenlight.probe.http import forbidden_ip
 
-    target = clean["target"]
+    if "://" in host or "/" in host or "@" in host or host.startswith("*") or not _HOST_PATTERN.fullmatch(host):
+        problems.append(Problem(path, f"expected a host name or an IP address, got {host!r}"))
+        return None
+    ip = _ip_literal(host)
+    if ip is not None and forbidden_ip(ip):
+        problems.append(Problem(path, f"{host} is a {_NEVER}"))
+        return None
+    return host.strip("[]").lower() if ip is not None else host.lower()
+
+
+def _allowed_hosts(target: dict[str, Any], problems: list[Problem]) -> frozenset[str]:
+    """The hosts probes may reach: `target.allow_hosts` (each vetted) and the hosts of explicit listener URLs."""
+    from greenlight.probe.http import forbidden_ip
+
     allowed: set[str] = set()
     for i, entry in enumerate(target["allow_hosts"]):
         path = join(join("target", "allow_hosts"), i)
@@ -281,9 +296,7 @@ def _security_problems(clean: dict[str, Any], problems: list[Problem]) -> None:
             continue
         ip = _ip_literal(entry)
         if ip is not None and forbidden_ip(ip):
-            problems.append(
-                Problem(path, f"{entry} is a link-local or instance-metadata address; probes never go there")
-            )
+            problems.append(Problem(path, f"{entry} is a {_NEVER}"))
             continue
         allowed.add(entry.lower())
     for name in ("test_url", "prod_url"):
@@ -291,23 +304,46 @@ def _security_problems(clean: dict[str, Any], problems: list[Problem]) -> None:
             host = _url_problems(target[name], join("target", name), problems)
             if host:
                 allowed.add(host)
+    return frozenset(allowed)
+
+
+def _destination_problems(
+    destination: Destination, path: str, allowed: frozenset[str], problems: list[Problem]
+) -> None:
+    """One place a check declares it contacts: vetted like a URL (or a host), then it must be allowed."""
+    from greenlight.probe.http import host_allowed
+
+    if destination.url is not None:
+        host = _url_problems(destination.url, path, problems)
+    else:
+        host = _host_problems(destination.host or "", path, problems)
+    if host and not host_allowed(host, allowed):
+        problems.append(
+            Problem(
+                path,
+                f"host {host} is not in target.allow_hosts; probes go only to the load balancer "
+                "and the hosts listed there",
+            )
+        )
+
+
+def _security_problems(clean: dict[str, Any], problems: list[Problem]) -> None:
+    """Where probes may go, decided when the spec is read: hosts, schemes, credentials.
+
+    Every destination a check kind declares (`Check.destinations`) is vetted, whatever its field is called.
+    """
+    allowed = _allowed_hosts(clean["target"], problems)
     for hook, entries in clean["hooks"].items():
         for i, entry in enumerate(entries or []):
             kind = entry.get("__kind__")
-            body = entry.get(kind) if kind else None
-            url = body.get("url") if isinstance(body, dict) else None
-            if not isinstance(url, str):
+            if not kind:
                 continue
-            path = join(join(join(join("hooks", hook), i), kind), "url")
-            host = _url_problems(url, path, problems)
-            if host and not host_allowed(host, frozenset(allowed)):
-                problems.append(
-                    Problem(
-                        path,
-                        f"host {host} is not in target.allow_hosts; probes go only to the load balancer "
-                        "and the hosts listed there",
-                    )
-                )
+            base = join(join(join("hooks", hook), i), kind)
+            for destination in check_class(kind).destinations(entry[kind]):
+                path = base
+                for key in destination.where:
+                    path = join(path, key)
+                _destination_problems(destination, path, allowed, problems)
 
 
 def build_spec(doc: Any, *, env: Mapping[str, str] | None = None, source: str | None = None) -> Spec:
