@@ -379,12 +379,12 @@ def granted(template: dict[str, Any], role: str) -> set[str]:
 
 
 def declared_actions(*modules: str) -> set[str]:
-    """IAM actions the package's own modules declare they call (ACTION / IAM_ACTIONS constants)."""
-    from greenlight.checks import KINDS
+    """IAM actions the code declares it calls: every check kind's `iam_actions`, and the IAM_ACTIONS or ACTION
+    of the given modules (discovery, reporting, the spec loader)."""
+    from greenlight.checks import iam_actions
 
-    names = [*modules, *(target.partition(":")[0] for target in KINDS.values())]
-    actions: set[str] = set()
-    for name in names:
+    actions = {action for declared in iam_actions().values() for action in declared}
+    for name in modules:
         module = importlib.import_module(name)
         actions |= set(getattr(module, "IAM_ACTIONS", ()))
         if isinstance(getattr(module, "ACTION", None), str):
@@ -395,8 +395,11 @@ def declared_actions(*modules: str) -> set[str]:
 @pytest.mark.parametrize(
     ("role", "modules"),
     [
-        ("CodeDeployHookRole", ["greenlight.discovery.codedeploy", "greenlight.reporting.codedeploy"]),
-        ("EcsHookRole", ["greenlight.discovery.ecs"]),
+        (
+            "CodeDeployHookRole",
+            ["greenlight.discovery.codedeploy", "greenlight.reporting.codedeploy", "greenlight.spec.loader"],
+        ),
+        ("EcsHookRole", ["greenlight.discovery.ecs", "greenlight.spec.loader"]),
     ],
 )
 def test_template_roles_grant_every_action_the_code_declares(

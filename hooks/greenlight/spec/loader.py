@@ -17,6 +17,8 @@ from greenlight.spec.model import Spec, build_spec
 BUNDLED_SPEC = "default_spec.yaml"
 BUNDLED_SOURCE = f"greenlight/{BUNDLED_SPEC} (bundled)"
 SSM_PREFIX = "ssm:"
+# What reading a spec from `ssm:/name` calls (the decrypting of a SecureString is SSM's own kms:Decrypt).
+IAM_ACTIONS: tuple[str, ...] = ("ssm:GetParameter",)
 
 
 def bundled_text() -> str:

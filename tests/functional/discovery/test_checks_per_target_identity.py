@@ -6,6 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
+from greenlight import secrets
+from greenlight.checks import check_class
 from greenlight.discovery.codedeploy import discover
 from greenlight.engine.model import RunResult, Status, Verdict
 from greenlight_twin import aws as twin
@@ -155,3 +159,66 @@ def test_identity_with_a_literal_value_needs_no_deployment(
     # THEN it fails saying the header is missing
     assert result.verdict is Verdict.FAILED
     assert "no X-App-Version header in the answer; expected '2.0.0' from the spec" in result.checks[0].reason
+
+
+# --- every kind calls only the AWS actions it declares ------------------------------------------------------
+
+# botocore's service ids in the counted event names, where they differ from the IAM prefix.
+IAM_PREFIX = {"elastic-load-balancing-v2": "elasticloadbalancing", "secrets-manager": "secretsmanager"}
+
+SECRET_HEADER = "headers: {Authorization: {secret: 'secretsmanager:svc-token', prefix: 'Bearer '}}"
+EVERY_KIND = {
+    "http": "http: {path: /health, " + SECRET_HEADER + "}",
+    "target_health": "target_health: {}",
+    "task_set": "task_set: {steady_state: false}",
+    "alarms": "alarms: {names: [svc-5xx]}",
+    "metric": "metric: {metric_name: HTTPCode_Target_5XX_Count, statistic: Sum, max: 0, on_no_data: pass}",
+    "per_target": "per_target: {path: /health, " + SECRET_HEADER + "}",
+    "identity": "identity: {path: /, header: X-App-Version, expected: {image_tag: true}, " + SECRET_HEADER + "}",
+}
+
+
+def test_every_kind_is_covered_by_the_calls_test() -> None:
+    # GIVEN / WHEN / THEN a kind registered without a case here would go unchecked
+    from greenlight.checks import KINDS
+
+    assert set(EVERY_KIND) == set(KINDS)
+
+
+@pytest.mark.parametrize("kind", list(EVERY_KIND))
+def test_every_aws_call_a_kind_makes_is_one_of_its_iam_actions(
+    kind: str,
+    seed: Callable[..., twin.World],
+    serve: Callable[..., HttpServer],
+    session: Any,
+    counted: Any,
+    run_checks: Callable[..., RunResult],
+) -> None:
+    # GIVEN green's one task on 127.0.0.1, also behind the test listener, an alarm and a secret to read
+    task = serve(routes={"/health": HEALTHY, "/": HEALTHY})
+    world = seed(green_targets=[("127.0.0.1", task.port)], lb_dns_name="127.0.0.1", test_port=task.port)
+    session.client("cloudwatch").put_metric_alarm(
+        AlarmName="svc-5xx",
+        MetricName="HTTPCode_Target_5XX_Count",
+        Namespace="AWS/ApplicationELB",
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=1,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+    )
+    session.client("secretsmanager").create_secret(Name="svc-token", SecretString="s3cr3t-token")
+    deployment = discover(world.deployment_id or "", counted.aws)
+    secrets.clear_cache()  # an earlier case's cached secret would hide this kind's own read
+    before = counted.calls.copy()
+
+    # WHEN the kind runs once
+    result = run_checks(f"- name: one\n  {EVERY_KIND[kind]}\n", deployment=deployment, aws=counted.aws)
+
+    # THEN it measured, and every AWS call it made is declared in its class's iam_actions
+    assert result.checks[0].status is Status.PASS, result.reason
+    made = counted.calls - before
+    called = {f"{IAM_PREFIX.get(s, s)}:{op}" for s, _, op in (name.partition(".") for name in made)}
+    declared = set(check_class(kind).iam_actions)
+    assert called - declared == set(), f"{kind} calls {sorted(called)} but declares {sorted(declared)}"
+    assert called, f"{kind} made no AWS call; is the case still exercising it?"
