@@ -220,6 +220,10 @@ class Field:
     default: Any = _MISSING
     doc: str = ""
 
+    @property
+    def has_default(self) -> bool:
+        return self.default is not _MISSING
+
 
 @dataclass
 class Obj(Type):
