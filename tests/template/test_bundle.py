@@ -22,9 +22,18 @@ MAKEFILE = BUNDLE / "Makefile"
 LAYER = "DependenciesLayer"
 # The pyc header's flags word (PEP 552): bit 0 hash-based, bit 1 check the source. Unchecked hash = 1.
 UNCHECKED_HASH = 0b01
-READ_CO_FILENAMES = (
-    "import marshal, sys\nfor p in sys.argv[1:]: print(marshal.loads(open(p, 'rb').read()[16:]).co_filename)"
-)
+# Each pyc's file name, and whether any of its code objects keeps column ranges (PEP 657).
+READ_CODE = """import marshal, sys
+def walk(code):
+    yield code
+    for const in code.co_consts:
+        if hasattr(const, "co_code"):
+            yield from walk(const)
+for path in sys.argv[1:]:
+    code = marshal.loads(open(path, "rb").read()[16:])
+    columns = any(col is not None for c in walk(code) for _l, _e, col, _ec in c.co_positions())
+    print(code.co_filename, columns)
+"""
 
 
 def functions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -155,18 +164,18 @@ def test_bundle_function_build_ships_unchecked_hash_bytecode_for_the_runtime(bui
         pyc = source.parent / "__pycache__" / f"{source.stem}.cpython-313.pyc"
         # AND they are unchecked-hash pycs: valid whatever mtime the deployment zip gives the sources
         assert int.from_bytes(pyc.read_bytes()[4:8], "little") == UNCHECKED_HASH, pyc
-    # AND they name the file where Lambda unpacks it, not this build's folder (read by the runtime's
-    # Python: only it can unmarshal its own bytecode)
+    # AND they name the file where Lambda unpacks it, not this build's folder, and hold no column ranges
+    # (read by the runtime's Python: only it can unmarshal its own bytecode)
     python = runtime_python()
     assert python is not None
-    names = subprocess.run(
-        [python, "-c", READ_CO_FILENAMES, *map(str, pycs)],
-        capture_output=True, text=True, timeout=60, check=True,
-    ).stdout.split()  # fmt: skip
+    read = subprocess.run(
+        [python, "-c", READ_CODE, *map(str, pycs)], capture_output=True, text=True, timeout=60, check=True
+    ).stdout.splitlines()
     expected = [
-        f"/var/task/{p.parent.parent.relative_to(built_function).as_posix()}/{p.name.split('.')[0]}.py" for p in pycs
+        f"/var/task/{p.parent.parent.relative_to(built_function).as_posix()}/{p.name.split('.')[0]}.py False"
+        for p in pycs
     ]
-    assert names == expected
+    assert read == expected
 
 
 def test_bundle_function_build_is_reproducible(built_function: Path, tmp_path: Path) -> None:
