@@ -264,7 +264,8 @@ def test_ecs_handler_failure_ends_the_run_at_once(
     assert out["hookStatus"] == FAILED
     assert "bad: 1 failed measurement(s)" in _state(out)["reason"]
     assert "measurement 3 failed" in _state(out)["reason"]
-    assert ScriptedCheck.calls["slow"] < 500
+    # (the failure may even stop "slow" before its first measurement starts)
+    assert ScriptedCheck.calls.get("slow", 0) < 500
 
 
 def test_ecs_handler_stale_state_of_another_stage_is_ignored(
