@@ -60,7 +60,6 @@ SHOULD_BE_LAZY = (
     "greenlight.checks.http",
     "greenlight.probe.http",
     "greenlight.spec",
-    "greenlight.validation",
     "greenlight.discovery.codedeploy",
     "greenlight_twin",
     "jmespath",
