@@ -89,10 +89,11 @@ def test_ecs_hook_stage_uses_codedeploy_keyed_spec(
 def test_ecs_hook_stage_in_progress_then_succeeded(
     ecs_world: Any, spec_env: Callable[..., dict[str, str]], lambda_context: Callable[..., Any]
 ) -> None:
-    # GIVEN a check of 40 measurements, and a function with little time per invocation
-    env = spec_env({"POST_TEST_TRAFFIC_SHIFT": [_check(40)]})
+    # GIVEN a check of 40 measurements (4 s of intervals), and a function with less time per invocation (5 s,
+    # which still leaves room for one measurement when discovery is slow on a loaded machine)
+    env = spec_env({"POST_TEST_TRAFFIC_SHIFT": [_check(40, interval=0.1)]})
     # WHEN ECS invokes it, calling again after each IN_PROGRESS with the returned hookDetails
-    answers = run_to_end(ecs_world, ecs_world.event(), env, lambda: lambda_context(3_500))
+    answers = run_to_end(ecs_world, ecs_world.event(), env, lambda: lambda_context(5_000))
     # THEN IN_PROGRESS first, then SUCCEEDED; every measurement was made exactly once
     assert [a["hookStatus"] for a in answers[:-1]] == [IN_PROGRESS] * (len(answers) - 1) and len(answers) >= 2
     assert answers[-1]["hookStatus"] == SUCCEEDED
