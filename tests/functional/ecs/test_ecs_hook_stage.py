@@ -113,13 +113,14 @@ def test_ecs_hook_stage_split_verdict_equals_uninterrupted(
     status: str,
 ) -> None:
     # GIVEN green failing every 4th request, and a check of 40 measurements tolerating `failure_limit` failures
-    check = _check(40, interval=0.08, timeout=0.2, failure_limit=failure_limit)
+    # (6 s of intervals: 4 s invocations split it, with room for one measurement when discovery is slow)
+    check = _check(40, interval=0.15, timeout=0.2, failure_limit=failure_limit)
     env = spec_env({"POST_TEST_TRAFFIC_SHIFT": [check]})
     # WHEN it runs once uninterrupted, then again from scratch split over short invocations
     ecs_world.test.set(None, every_nth_fails(4))
     whole = run_to_end(ecs_world, ecs_world.event(execution_id="whole"), env, lambda: lambda_context(120_000))
     ecs_world.test.set(None, every_nth_fails(4))
-    split = run_to_end(ecs_world, ecs_world.event(execution_id="split"), env, lambda: lambda_context(2_800))
+    split = run_to_end(ecs_world, ecs_world.event(execution_id="split"), env, lambda: lambda_context(4_000))
     # THEN the verdicts and tallies are the same
     assert len(whole) == 1 and len(split) >= 3
     one, many = _details(whole[-1]), _details(split[-1])
