@@ -89,3 +89,12 @@ def _twin_at_rest(request: pytest.FixtureRequest) -> Iterator[None]:
 def version() -> str:
     """A version no other deployment in this run used."""
     return f"2.{next(_versions)}.0"
+
+
+@pytest.fixture(scope="module")
+def ecs_twin(rie_binary: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Twin]:
+    """An ECS native twin (blue 1.0.0, one task), shared by the module's tests."""
+    config = TwinConfig(
+        controller="ECS", template=TEMPLATE, rie=rie_binary, workdir=tmp_path_factory.mktemp("twin-ecs"), **E2E_TWIN
+    )  # type: ignore[arg-type]
+    yield from start_twin(config)

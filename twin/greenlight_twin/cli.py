@@ -135,7 +135,27 @@ def _deploy_options(parser: argparse.ArgumentParser) -> None:
         default="promoted",
         help="the outcome that exits 0: promoted (default), rolled-back (the spec must reject this build), any",
     )
-    group.add_argument("--json", action="store_true", help="print the outcome as JSON instead of a summary")
+    group.add_argument(
+        "--json",
+        action="store_true",
+        help="print the outcome as JSON instead of a summary, with every hook invocation (event sent, answer)",
+    )
+    group.add_argument(
+        "--strategy",
+        default="BLUE_GREEN",
+        type=str.upper,
+        choices=("BLUE_GREEN", "LINEAR", "CANARY"),
+        help="how ECS moves production traffic (ECS controller): all at once (default), in steps, or a canary first",
+    )
+    group.add_argument("--step-percent", type=float, default=None, help="LINEAR: percent per step (3-100, default 10)")
+    group.add_argument("--canary-percent", type=float, default=None, help="CANARY: the canary's percent (default 5)")
+    group.add_argument(
+        "--step-bake",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="LINEAR/CANARY: seconds between steps (default: AWS's default minutes played as seconds: 6, 10)",
+    )
 
 
 def _pairs(items: Sequence[str], what: str) -> dict[str, str]:
@@ -172,7 +192,20 @@ def _deployment_body(args: argparse.Namespace) -> dict[str, Any]:
         "tasks": args.tasks,
         "hook_timeout": args.hook_timeout,
         "hooks": [h.strip() for h in args.hooks.split(",") if h.strip()] if args.hooks else None,
+        **_rollout(args),
     }
+
+
+def _rollout(args: argparse.Namespace) -> dict[str, Any]:
+    """The deployment's strategy options; a percent that does not belong to the strategy is an error."""
+    if args.step_percent is not None and args.strategy != "LINEAR":
+        raise ValueError("--step-percent needs --strategy LINEAR")
+    if args.canary_percent is not None and args.strategy != "CANARY":
+        raise ValueError("--canary-percent needs --strategy CANARY")
+    if args.step_bake is not None and args.strategy == "BLUE_GREEN":
+        raise ValueError("--step-bake needs --strategy LINEAR or CANARY")
+    percent = args.step_percent if args.strategy == "LINEAR" else args.canary_percent
+    return {"strategy": args.strategy, "percent": percent, "bake": args.step_bake}
 
 
 def _config(args: argparse.Namespace) -> Any:
@@ -200,9 +233,12 @@ def _verdict(outcome: Mapping[str, Any], expect: str) -> int:
     return EXIT_OK if wanted else EXIT_FAILED
 
 
-def _print_outcome(outcome: Any, args: argparse.Namespace) -> None:
+def _print_outcome(outcome: Any, args: argparse.Namespace, events: Sequence[Any] | None = None) -> None:
     if args.json:
-        print(json.dumps(outcome.to_dict(), indent=2))
+        from greenlight_twin.progress import invocations
+
+        listed = invocations(list(outcome.events if events is None else events))
+        print(json.dumps({**outcome.to_dict(), "invocations": listed}, indent=2))
     else:
         print(outcome.summary())
 
@@ -243,6 +279,9 @@ def _play(args: argparse.Namespace) -> int:
             tasks=body["tasks"],
             hook_timeout=body["hook_timeout"],
             hooks=body["hooks"],
+            strategy=body["strategy"],
+            percent=body["percent"],
+            bake=body["bake"],
         )
     _print_outcome(outcome, args)
     return _verdict(outcome.to_dict(), args.expect)
@@ -319,14 +358,16 @@ def _remote(command: str, args: argparse.Namespace, state_path: Path) -> int:
     body = _deployment_body(args)
     progress = ConsoleProgress(sys.stderr if args.json else sys.stdout, verbose=args.verbose)
     outcome: dict[str, Any] | None = None
+    events: list[Event] = []
     for line in client.deploy(body):
         if "event" in line:
-            progress(Event.from_dict(line["event"]))
+            events.append(Event.from_dict(line["event"]))
+            progress(events[-1])
         elif "outcome" in line:
             outcome = line["outcome"]
         elif "error" in line:
             raise ControlError(str(line["error"]))
     if outcome is None:
         raise ControlError("the twin ended the deployment's stream without an outcome")
-    _print_outcome(DeploymentOutcome.from_dict(outcome), args)
+    _print_outcome(DeploymentOutcome.from_dict(outcome), args, events)
     return _verdict(outcome, args.expect)

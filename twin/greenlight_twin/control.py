@@ -156,6 +156,9 @@ class _Handler(BaseHTTPRequestHandler):
                 hooks=body.get("hooks"),
                 description=body.get("description"),
                 progress=progress,
+                strategy=body.get("strategy") or "BLUE_GREEN",
+                percent=body.get("percent"),
+                bake=body.get("bake"),
             )
         except (TwinError, ValueError, OSError) as exc:
             send({"error": str(exc)})

@@ -44,7 +44,7 @@ from greenlight_twin.hooks import HookFunctions
 from greenlight_twin.outcome import DeploymentOutcome
 from greenlight_twin.progress import HEALTH, LOG, STEP, TASK, Event, ProgressFn
 from greenlight_twin.services import HOST, ServiceError, ServiceSide, parse_command, sample_service_command
-from greenlight_twin.stage import GreenRelease, Live, Stage
+from greenlight_twin.stage import GreenRelease, Live, Rollout, Stage
 
 if TYPE_CHECKING:
     from greenlight_twin.aws import MotoServer, World
@@ -367,19 +367,34 @@ class Twin:
         hooks: Sequence[str] | None = None,
         description: str | None = None,
         progress: ProgressFn | None = None,
+        strategy: str = "BLUE_GREEN",
+        percent: float | None = None,
+        bake: float | None = None,
     ) -> DeploymentOutcome:
         """Plays one deployment of a green release, validated by `spec`'s checks; returns its outcome.
 
         `env` goes to every green task (fault switches such as FAULT_UNHEALTHY=true), `task_env[i]`
         to task i only. `hooks` names the CodeDeploy hooks (or ECS stages) that invoke the hook
-        function; by default those the spec has checks for.
+        function; by default those the spec has checks for. `strategy` (ECS native: BLUE_GREEN, LINEAR,
+        CANARY), `percent` (LINEAR's stepPercent, CANARY's canaryPercent) and `bake` (seconds between
+        steps; default: AWS's default minutes played as seconds) say how production traffic moves.
         """
         world, lb, live = self._require()
+        try:
+            rollout = Rollout(strategy, percent, bake).checked()
+        except ValueError as exc:
+            raise TwinError(str(exc)) from exc
+        if rollout.strategy != "BLUE_GREEN" and self.controller != "ECS":
+            raise TwinError(
+                f"strategy {rollout.strategy} is played by the ECS controller only (--controller ECS); the twin's "
+                "CodeDeploy shifts production all at once (CodeDeployDefault.ECSAllAtOnce)"
+            )
         release = GreenRelease(
             version=version or self.next_version(),
             env=dict(env or {}),
             task_env=tuple(dict(e) for e in task_env),
             tasks=tasks,
+            rollout=rollout,
         )
         if not self._lock.acquire(blocking=False):
             raise TwinError("a deployment is already being played on this twin; wait for it to end")

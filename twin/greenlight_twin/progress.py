@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-__all__ = ["ConsoleProgress", "Event", "ProgressFn", "Recorder"]
+__all__ = ["ConsoleProgress", "Event", "ProgressFn", "Recorder", "invocations"]
 
 # Event kinds, in roughly the order a deployment produces them.
 DEPLOYMENT = "deployment"  # created, with what goes from which version to which
@@ -22,6 +22,7 @@ TASK = "task"  # a green or blue task started or stopped
 TRAFFIC = "traffic"  # a listener's forward weights changed
 HEALTH = "health"  # a target's health changed in the load balancer
 HOOK = "hook"  # a hook function invoked, and what it came to
+INVOCATION = "invocation"  # one invocation: the event sent and the answer (data only; the console skips it)
 CHECK = "check"  # one check's result, from the hook's log events
 VERDICT = "verdict"  # the hook's verdict, from its log events
 LOG = "log"  # an error or warning line of the hook's log
@@ -63,6 +64,12 @@ def _plain(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | float | str):
         return value
     return str(value)
+
+
+def invocations(events: Iterator[Event] | list[Event] | tuple[Event, ...]) -> list[dict[str, Any]]:
+    """Every hook invocation of a deployment: {function, hook, event, answer, status} (and rollback, step)."""
+    keys = ("function", "hook", "event", "answer", "status", "rollback", "step")
+    return [{k: _plain(e.data.get(k)) for k in keys if k in e.data} for e in events if e.kind == INVOCATION]
 
 
 # --- collecting and showing ----------------------------------------------------------------------------
@@ -128,7 +135,7 @@ class ConsoleProgress:
         return text
 
     def __call__(self, event: Event) -> None:
-        if event.kind == HEALTH and not self.verbose and not event.data.get("green"):
+        if event.kind == INVOCATION or (event.kind == HEALTH and not self.verbose and not event.data.get("green")):
             return
         indent = "    " if event.kind in self._INDENTED else ""
         text = event.message

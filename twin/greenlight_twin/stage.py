@@ -19,7 +19,81 @@ if TYPE_CHECKING:
     from greenlight_twin.lb import LoadBalancer
     from greenlight_twin.services import ServiceSide
 
-__all__ = ["GreenRelease", "Live", "Stage"]
+__all__ = ["STRATEGIES", "GreenRelease", "Live", "Rollout", "Stage"]
+
+STRATEGIES = ("BLUE_GREEN", "LINEAR", "CANARY")
+# AWS's defaults (botocore ecs model, LinearConfiguration / CanaryConfiguration): a 10% step with 6 minutes
+# of bake time, a 5% canary with 10; the twin plays those minutes as seconds unless told otherwise.
+_DEFAULT_STEP_PERCENT, _DEFAULT_STEP_BAKE = 10.0, 6.0
+_DEFAULT_CANARY_PERCENT, _DEFAULT_CANARY_BAKE = 5.0, 10.0
+
+
+@dataclass(frozen=True)
+class Rollout:
+    """How production traffic moves to green: all at once (BLUE_GREEN), in equal steps (LINEAR), or a canary first.
+
+    ECS's deploymentConfiguration (botocore ecs model): LINEAR shifts `stepPercent` (3.0-100.0, in 0.1
+    steps, default 10) and waits `stepBakeTimeInMinutes` (0-1440, default 6) between steps; CANARY shifts
+    `canaryPercent` (0.1-100.0, default 5), waits `canaryBakeTimeInMinutes` (0-1440, default 10), then
+    the rest. `bake` is the twin's wait between steps in seconds (None: AWS's default minutes, played as
+    seconds); no bake follows the last step.
+    """
+
+    strategy: str = "BLUE_GREEN"
+    percent: float | None = None  # LINEAR: stepPercent; CANARY: canaryPercent
+    bake: float | None = None
+
+    def checked(self) -> Rollout:
+        """This rollout with its strategy's defaults filled in; ValueError naming what is wrong."""
+        strategy = str(self.strategy).upper().replace("-", "_")
+        if strategy not in STRATEGIES:
+            raise ValueError(f"strategy {self.strategy!r} is not one of {', '.join(STRATEGIES)}")
+        if strategy == "BLUE_GREEN":
+            if self.percent is not None:
+                raise ValueError(
+                    "BLUE_GREEN shifts all traffic at once: a step or canary percent needs LINEAR or CANARY"
+                )
+            return Rollout(strategy, None, 0.0)
+        linear = strategy == "LINEAR"
+        name, low = ("stepPercent", 3.0) if linear else ("canaryPercent", 0.1)
+        percent = (
+            self.percent if self.percent is not None else (_DEFAULT_STEP_PERCENT if linear else _DEFAULT_CANARY_PERCENT)
+        )
+        if isinstance(percent, bool) or not isinstance(percent, int | float) or not low <= percent <= 100.0:
+            raise ValueError(f"{strategy} {name} {percent!r} must be from {low:g} to 100")
+        if abs(round(percent * 10) - percent * 10) > 1e-6:
+            raise ValueError(f"{strategy} {name} {percent!r} must be a multiple of 0.1")
+        bake = self.bake if self.bake is not None else (_DEFAULT_STEP_BAKE if linear else _DEFAULT_CANARY_BAKE)
+        if isinstance(bake, bool) or not isinstance(bake, int | float) or not 0 <= bake <= 1440:
+            raise ValueError(f"{strategy} bake time {bake!r} must be from 0 to 1440 seconds (AWS: minutes)")
+        return Rollout(strategy, round(float(percent), 1), float(bake))
+
+    def steps(self) -> list[float]:
+        """Green's production weight after each traffic step, in percent; the last is 100."""
+        if self.strategy == "BLUE_GREEN" or self.percent is None:
+            return [100.0]
+        if self.strategy == "CANARY":
+            return [self.percent, 100.0] if self.percent < 100.0 else [100.0]
+        steps, k = [], 1
+        while round(k * self.percent, 1) < 100.0:
+            steps.append(round(k * self.percent, 1))
+            k += 1
+        return [*steps, 100.0]
+
+    def configuration(self) -> dict[str, object]:
+        """The strategy's part of the service's deploymentConfiguration, as DescribeServiceDeployments shows it."""
+        minutes = round(self.bake or 0.0)  # the twin plays the minutes as seconds
+        if self.strategy == "LINEAR":
+            return {
+                "strategy": "LINEAR",
+                "linearConfiguration": {"stepPercent": self.percent, "stepBakeTimeInMinutes": minutes},
+            }
+        if self.strategy == "CANARY":
+            return {
+                "strategy": "CANARY",
+                "canaryConfiguration": {"canaryPercent": self.percent, "canaryBakeTimeInMinutes": minutes},
+            }
+        return {"strategy": "BLUE_GREEN"}
 
 
 @dataclass(frozen=True)
@@ -30,6 +104,7 @@ class GreenRelease:
     env: Mapping[str, str] = field(default_factory=dict)
     task_env: tuple[Mapping[str, str], ...] = ()
     tasks: int | None = None  # None: as many as blue
+    rollout: Rollout = field(default_factory=Rollout)
 
 
 @dataclass

@@ -323,11 +323,13 @@ def start_service_deployment(
     status: str = "IN_PROGRESS",
     lifecycle_stage: str | None = "RECONCILE_SERVICE",
     status_reason: str | None = None,
+    deployment_configuration: dict[str, Any] | None = None,
 ) -> str:
     """Add a service deployment from `source_revisions` to `target_revision`; returns its ARN.
 
     The service then names it as currentServiceDeployment, and the revisions as its
-    currentServiceRevisions.
+    currentServiceRevisions. `deployment_configuration` is merged over the service's (e.g. the
+    deployment's strategy and linearConfiguration). No source revision: the service's first deployment.
     """
     backend, service = _service(service_arn)
     target = _summary(target_revision)
@@ -351,7 +353,10 @@ def start_service_deployment(
             "updatedAt": now,
             "_target": target,
             "_sources": sources,
-            "deploymentConfiguration": getattr(service, "deployment_configuration", None) or {},
+            "deploymentConfiguration": {
+                **(getattr(service, "deployment_configuration", None) or {}),
+                **(deployment_configuration or {}),
+            },
         }
         state.deployments[arn] = deployment
         _apply(deployment, status=status, lifecycle_stage=lifecycle_stage, status_reason=status_reason, now=now)
@@ -368,8 +373,13 @@ def update_service_deployment(
     status_reason: str | None = None,
     target_revision: RevisionSummary | None = None,
     source_revisions: list[RevisionSummary] | None = None,
+    rollback: dict[str, Any] | None = None,
 ) -> None:
-    """Move a service deployment on: its status, lifecycle stage, or its revisions' counts and weights."""
+    """Move a service deployment on: its status, lifecycle stage, or its revisions' counts and weights.
+
+    `rollback` is the deployment's Rollback ({reason, startedAt, serviceRevisionArn}: the revision it rolls
+    back to), as DescribeServiceDeployments shows it once a rollback has started.
+    """
     backend = _backend_for(deployment_arn, "service deployment ARN")
     with _lock:
         deployment = _state(backend).deployments.get(deployment_arn)
@@ -379,6 +389,8 @@ def update_service_deployment(
             deployment["_target"] = target_revision
         if source_revisions is not None:
             deployment["_sources"] = list(source_revisions)
+        if rollback is not None:
+            deployment["rollback"] = {"startedAt": utcnow(), **rollback}
         _apply(deployment, status=status, lifecycle_stage=lifecycle_stage, status_reason=status_reason, now=utcnow())
         _, service = _service(deployment["serviceArn"])
         _refresh_current_revisions(service, deployment)

@@ -23,7 +23,7 @@ from dataclasses import replace
 from greenlight import lifecycle
 from greenlight_twin.outcome import FAILED, STOPPED, SUCCEEDED, TIMED_OUT, DeploymentOutcome, HookOutcome
 from greenlight_twin.players.base import POLL, Call, Halt, Player, register_task_definition
-from greenlight_twin.progress import DEPLOYMENT, HOOK, LOG, ROLLBACK, STEP
+from greenlight_twin.progress import DEPLOYMENT, HOOK, INVOCATION, LOG, ROLLBACK, STEP
 
 __all__ = ["CodeDeployPlayer"]
 
@@ -288,6 +288,18 @@ class CodeDeployPlayer(Player):
         else:
             reason = "the deployment was stopped while the hook ran"
         final = status or halted or FAILED
+        # The invocation as `--json` lists it: the answer is the function's return value (CodeDeploy ignores it),
+        # the status what the hook reported with PutLifecycleEventHookExecutionStatus (or why there is none).
+        self.emit(
+            INVOCATION,
+            f"{hook}: {invocations} invocation(s), reported {status or 'nothing'}",
+            function=function,
+            hook=hook,
+            event=event,
+            answer=payload if payload is not None else (failures[-1] if failures else None),
+            status=final,
+            invocations=invocations,
+        )
         outcome = HookOutcome(
             hook=hook,
             function=function,

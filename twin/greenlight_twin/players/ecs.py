@@ -1,13 +1,22 @@
 """Plays one service deployment as ECS native blue/green does (deployment controller ECS), on the twin's stage.
 
 A service revision and a service deployment are created, then the stages run: RECONCILE_SERVICE,
-PRE_SCALE_UP, SCALE_UP (green's tasks), POST_SCALE_UP, TEST_TRAFFIC_SHIFT, POST_TEST_TRAFFIC_SHIFT,
-PRE_PRODUCTION_TRAFFIC_SHIFT, PRODUCTION_TRAFFIC_SHIFT, POST_PRODUCTION_TRAFFIC_SHIFT, then blue is
-stopped. ECS invokes the hook function with the stage's event (executionId, lifecycleStage,
-resourceArn, executionDetails with both weight maps, hookDetails) and reads the answer: IN_PROGRESS is
-invoked again after callBackDelay with the returned hookDetails merged in; FAILED, a function error, an
-answer without a valid hookStatus or a stage longer than the hook timeout rolls back: the
-traffic-shift stages run again with green at weight 0.
+PRE_SCALE_UP, SCALE_UP (green's tasks), POST_SCALE_UP, TEST_TRAFFIC_SHIFT, POST_TEST_TRAFFIC_SHIFT, then
+for each traffic step of the strategy (BLUE_GREEN: one step to 100%; LINEAR: stepPercent at a time;
+CANARY: canaryPercent, then the rest) PRE_PRODUCTION_TRAFFIC_SHIFT and PRODUCTION_TRAFFIC_SHIFT with
+the step's bake time between steps, then POST_PRODUCTION_TRAFFIC_SHIFT, and blue is stopped.
+
+ECS invokes the hook function with the stage's event (executionId, lifecycleStage, resourceArn,
+executionDetails, and hookDetails only when there are some) and reads the answer: IN_PROGRESS is invoked
+again after callBackDelay with the returned hookDetails merged in; FAILED, a function error, an answer
+without a valid hookStatus or a stage longer than the hook timeout rolls back: traffic returns to blue
+and PRODUCTION_TRAFFIC_SHIFT runs again with green at weight 0.
+
+The weight maps are filled only at the stages that shift traffic (ECS Developer Guide, "Lifecycle
+payloads": https://docs.aws.amazon.com/AmazonECS/latest/developerguide/blue-green-deployment-how-it-works.html):
+TEST_TRAFFIC_SHIFT the test map (green 100, blue 0); PRE_PRODUCTION_TRAFFIC_SHIFT the production map as
+it is before the step; PRODUCTION_TRAFFIC_SHIFT the step's production weights (green 0, blue 100 during
+a rollback, targetServiceRevisionArn still green); every other stage `{}` for both.
 """
 
 from __future__ import annotations
@@ -23,7 +32,7 @@ from typing import Any
 from greenlight import lifecycle
 from greenlight_twin.outcome import FAILED, STOPPED, TIMED_OUT, DeploymentOutcome, HookOutcome
 from greenlight_twin.players.base import POLL, Call, Halt, Player, register_task_definition
-from greenlight_twin.progress import DEPLOYMENT, HOOK, ROLLBACK, STEP
+from greenlight_twin.progress import DEPLOYMENT, HOOK, INVOCATION, ROLLBACK, STEP
 
 __all__ = ["EcsPlayer", "weighted"]
 
@@ -31,6 +40,8 @@ logger = logging.getLogger(__name__)
 
 _ECS_SUCCEEDED, _ECS_FAILED, _ECS_IN_PROGRESS = "SUCCEEDED", "FAILED", "IN_PROGRESS"
 DEFAULT_CALLBACK_DELAY = 30.0
+# The stages before production traffic moves; PRE_PRODUCTION_TRAFFIC_SHIFT and PRODUCTION_TRAFFIC_SHIFT recur per step.
+_BEFORE_PRODUCTION = lifecycle.ECS_STAGES[: lifecycle.ECS_STAGES.index("PRE_PRODUCTION_TRAFFIC_SHIFT")]
 
 
 class EcsPlayer(Player):
@@ -68,7 +79,8 @@ class EcsPlayer(Player):
         self.blue_revision = live.revision_arn
         self.tasks = self.release.tasks or len(live.side.tasks)
         self.running = 0
-        # The weight maps of the hook events: what each revision gets on each listener, in percent.
+        self.rollout = self.release.rollout.checked()
+        # What each revision gets on each listener, in percent (the listener rules follow these).
         self.test_weights: dict[str, float] = {}
         self.prod_weights: dict[str, float] = {self.blue_revision: 100.0}
         self.deployment_id = twin_aws.start_service_deployment(
@@ -77,46 +89,91 @@ class EcsPlayer(Player):
             source_revisions=[self.summary(self.blue_revision)],
             status="IN_PROGRESS",
             lifecycle_stage="RECONCILE_SERVICE",
+            deployment_configuration=self.rollout.configuration(),
         )
+        steps = self.rollout.steps()
         self.emit(
             DEPLOYMENT,
-            f"service deployment {self.deployment_id.rsplit('/', 1)[-1]} (ECS native blue/green, service "
-            f"{world.service_name}): {live.version} -> {self.release.version}, {self.tasks} task(s); "
-            f"hook stages: {', '.join(self.hooks) or 'none'}",
+            f"service deployment {self.deployment_id.rsplit('/', 1)[-1]} (ECS native {self.rollout.strategy}, "
+            f"service {world.service_name}): {live.version} -> {self.release.version}, {self.tasks} task(s); "
+            f"production steps {', '.join(f'{s:g}%' for s in steps)}; hook stages: {', '.join(self.hooks) or 'none'}",
             deployment_id=self.deployment_id,
             revision=self.revision,
             spec=str(self.spec_path),
+            strategy=self.rollout.strategy,
+            steps=steps,
         )
         try:
-            for stage in lifecycle.ECS_STAGES:
-                if self.stopping():
-                    raise Halt(stage, "STOPPED", "the deployment was stopped", status="STOPPED")
-                # What ECS does between the stages: scale green up before POST_SCALE_UP, move traffic at the shifts.
+            for stage in _BEFORE_PRODUCTION:
+                self.check_stop(stage)
+                # What ECS does between the stages: scale green up before POST_SCALE_UP, move test traffic.
                 if stage == "POST_SCALE_UP":
                     self.scale_up()
                 self.set_stage(stage)
                 if stage == "TEST_TRAFFIC_SHIFT":
                     self.test_weights = {self.blue_revision: 0.0, self.revision: 100.0}
                     self.rules()
-                elif stage == "PRODUCTION_TRAFFIC_SHIFT":
-                    self.prod_weights = {self.blue_revision: 0.0, self.revision: 100.0}
-                    self.rules()
-                if stage in self.hooks:
-                    outcome = self.stage_hook(stage)
-                    if not outcome.passed:
-                        stopped = outcome.status == STOPPED
-                        raise Halt(
-                            stage,
-                            "STOPPED" if stopped else "HOOK_FAILED",
-                            f"lifecycle hook at {stage} {outcome.status}: {outcome.reason}",
-                            status="STOPPED" if stopped else FAILED,
-                        )
+                self.run_hook(stage, test=self.green_map(self.test_weights) if stage == "TEST_TRAFFIC_SHIFT" else {})
+            for number, green in enumerate(steps, 1):
+                where = f" (step {number} of {len(steps)}: {green:g}% to green)" if len(steps) > 1 else ""
+                self.check_stop("PRE_PRODUCTION_TRAFFIC_SHIFT")
+                self.set_stage("PRE_PRODUCTION_TRAFFIC_SHIFT", note=where, step=number)
+                self.run_hook("PRE_PRODUCTION_TRAFFIC_SHIFT", production=self.green_map(self.prod_weights), step=number)
+                self.check_stop("PRODUCTION_TRAFFIC_SHIFT")
+                self.set_stage("PRODUCTION_TRAFFIC_SHIFT", note=where, step=number)
+                self.prod_weights = {self.blue_revision: 100.0 - green, self.revision: green}
+                self.rules()
+                self.run_hook("PRODUCTION_TRAFFIC_SHIFT", production=self.green_map(self.prod_weights), step=number)
+                if number < len(steps) and self.rollout.bake:
+                    self.bake(self.rollout.bake, number)
+            self.check_stop("POST_PRODUCTION_TRAFFIC_SHIFT")
+            self.set_stage("POST_PRODUCTION_TRAFFIC_SHIFT")
+            self.run_hook("POST_PRODUCTION_TRAFFIC_SHIFT")
         except Halt as halt:
             return self.rollback(halt)
         except BaseException as exc:
             self.rollback(Halt("twin", "INTERNAL_ERROR", f"the twin failed: {type(exc).__name__}: {exc}"))
             raise
         return self.succeed()
+
+    def check_stop(self, stage: str) -> None:
+        if self.stopping():
+            raise Halt(stage, "STOPPED", "the deployment was stopped", status="STOPPED")
+
+    def run_hook(
+        self,
+        stage: str,
+        *,
+        test: Mapping[str, float] | None = None,
+        production: Mapping[str, float] | None = None,
+        step: int | None = None,
+    ) -> None:
+        """Invokes the hook at `stage` (if the spec has one) with these weight maps; Halt when it does not pass."""
+        if stage not in self.hooks:
+            return
+        outcome = self.stage_hook(stage, test=test or {}, production=production or {}, step=step)
+        if not outcome.passed:
+            stopped = outcome.status == STOPPED
+            at = f"{stage} (step {step})" if step and len(self.rollout.steps()) > 1 else stage
+            raise Halt(
+                stage,
+                "STOPPED" if stopped else "HOOK_FAILED",
+                f"lifecycle hook at {at} {outcome.status}: {outcome.reason}",
+                status="STOPPED" if stopped else FAILED,
+            )
+
+    def green_map(self, weights: Mapping[str, float]) -> dict[str, float]:
+        """A weight map of the event: green (the target revision) and blue, as the listener has them now."""
+        green = float(weights.get(self.revision, 0.0))
+        return {self.revision: green, self.blue_revision: 100.0 - green}
+
+    def bake(self, seconds: float, step: int) -> None:
+        """The step's bake time: traffic stays as it is; a stop ends it (and the deployment)."""
+        self.emit(STEP, f"bake time after step {step}: {seconds:g} s (AWS: minutes)", stage="BAKE", step=step)
+        ends = time.monotonic() + seconds
+        while time.monotonic() < ends:
+            self.check_stop("PRODUCTION_TRAFFIC_SHIFT")
+            time.sleep(POLL)
 
     # state in moto
 
@@ -140,7 +197,15 @@ class EcsPlayer(Player):
             requested_production_traffic_weight=self.prod_weights.get(arn, 100.0),
         )
 
-    def set_stage(self, stage: str, status: str | None = None) -> None:
+    def set_stage(
+        self,
+        stage: str,
+        status: str | None = None,
+        *,
+        note: str = "",
+        step: int | None = None,
+        rollback: dict[str, Any] | None = None,
+    ) -> None:
         from greenlight_twin import aws as twin_aws
         from greenlight_twin.aws._util import enum
 
@@ -152,9 +217,10 @@ class EcsPlayer(Player):
             lifecycle_stage=stage if known else None,
             target_revision=self.summary(self.revision),
             source_revisions=[self.summary(self.blue_revision)],
+            rollback=rollback,
         )
         if status is None:
-            self.emit(STEP, stage, stage=stage)
+            self.emit(STEP, f"{stage}{note}", stage=stage, step=step)
 
     def rules(self) -> None:
         """The listener rules (moto) and listeners (load balancer) forward by the weights of the maps."""
@@ -184,19 +250,28 @@ class EcsPlayer(Player):
 
     # hooks
 
-    def stage_hook(self, stage: str, *, rollback: bool = False) -> HookOutcome:
+    def stage_hook(
+        self,
+        stage: str,
+        *,
+        test: Mapping[str, float],
+        production: Mapping[str, float],
+        rollback: bool = False,
+        step: int | None = None,
+    ) -> HookOutcome:
         function = self.stage.hook_function_name(stage)
         execution_id = str(uuid.uuid4())
+        # Runtime hookDetails persist between the invocations of one hook; none is configured in the twin.
         hook_details: dict[str, Any] = {}
         started = time.monotonic()
         deadline = started + self.hook_timeout
         self.emit(
             HOOK,
             f"{stage}{' (rollback)' if rollback else ''}: ECS invokes {function} "
-            f"(test {_pct(self.test_weights, self.revision)}, production {_pct(self.prod_weights, self.revision)} "
-            f"to green)",
+            f"(event weights: test {_pct(test, self.revision)}, production {_pct(production, self.revision)} to green)",
             hook=stage,
             function=function,
+            step=step,
         )
         process = self.stage.hook_function(stage)
         follower = self.follower(process)
@@ -205,23 +280,25 @@ class EcsPlayer(Player):
         try:
             while status is None:
                 rounds += 1
-                event = {
+                event: dict[str, Any] = {
                     "executionId": execution_id,
                     "lifecycleStage": stage,
                     "resourceArn": self.deployment_id,
                     "executionDetails": {
                         "serviceArn": self.world.service_arn,
                         "targetServiceRevisionArn": self.revision,
-                        "testTrafficWeights": dict(self.test_weights),
-                        "productionTrafficWeights": dict(self.prod_weights),
+                        "testTrafficWeights": dict(test),
+                        "productionTrafficWeights": dict(production),
                     },
-                    "hookDetails": dict(hook_details),
                 }
+                if hook_details:  # absent when none is configured and none was returned yet
+                    event["hookDetails"] = dict(hook_details)
                 process = self.stage.hook_function(stage)
                 call = Call(process, event, self.invoke_timeout())
                 while not call.done.wait(POLL):
                     if self.stopping() or time.monotonic() >= deadline:
                         break
+                self.invocation(function, stage, event, call, rollback=rollback, step=step)
                 if not call.done.is_set():
                     self.stage.restart_hook_function(stage)
                     status = STOPPED if self.stopping() else TIMED_OUT
@@ -283,6 +360,32 @@ class EcsPlayer(Player):
         self.emit(HOOK, f"{stage}: {status} after {duration:.1f} s - {outcome.reason}", hook=stage, status=status)
         return outcome
 
+    def invocation(
+        self, function: str, stage: str, event: Mapping[str, Any], call: Call, *, rollback: bool, step: int | None
+    ) -> None:
+        """Records one invocation: the event sent, and the answer (or why there is none), for `--json`."""
+        answer: Any = None
+        if not call.done.is_set():
+            status = "NO_ANSWER"
+        elif call.failure is not None:
+            status, answer = "FUNCTION_ERROR", call.failure
+        else:
+            assert call.result is not None
+            answer = call.result.payload
+            found = answer.get("hookStatus") if isinstance(answer, Mapping) else None
+            status = str(found) if found in (_ECS_SUCCEEDED, _ECS_FAILED, _ECS_IN_PROGRESS) else "INVALID_ANSWER"
+        self.emit(
+            INVOCATION,
+            f"{stage}: invocation answered {status}",
+            function=function,
+            hook=stage,
+            event=dict(event),
+            answer=answer,
+            status=status,
+            rollback=rollback,
+            step=step,
+        )
+
     # endings
 
     def succeed(self) -> DeploymentOutcome:
@@ -306,22 +409,22 @@ class EcsPlayer(Player):
         final = "ROLLBACK_SUCCESSFUL"
         try:
             self.set_stage(
-                halt.step if halt.step in lifecycle.ECS_STAGES else "RECONCILE_SERVICE", "ROLLBACK_IN_PROGRESS"
+                halt.step if halt.step in lifecycle.ECS_STAGES else "RECONCILE_SERVICE",
+                "ROLLBACK_IN_PROGRESS",
+                rollback={"reason": halt.message, "serviceRevisionArn": self.blue_revision},
             )
         except Exception as exc:  # the rollback itself must go on
             logger.warning("twin: recording the rollback in moto failed: %s", exc)
-        # ECS runs the traffic-shift stages again, with the target revision at weight 0.
-        for stage, shift in (("TEST_TRAFFIC_SHIFT", "test"), ("PRODUCTION_TRAFFIC_SHIFT", "prod")):
-            weights = {self.blue_revision: 100.0, self.revision: 0.0}
-            if shift == "test":
-                self.test_weights = weights
-            else:
-                self.prod_weights = weights
-            self.rules()
-            if stage in self.hooks and self.green is not None and halt.status != "STOPPED":
-                outcome = self.stage_hook(stage, rollback=True)
-                if not outcome.passed:
-                    final = "ROLLBACK_FAILED"
+        # Traffic goes back to blue on both listeners; ECS runs PRODUCTION_TRAFFIC_SHIFT again with the target
+        # revision (still green) at weight 0 and blue at 100.
+        self.test_weights = {self.blue_revision: 100.0, self.revision: 0.0}
+        self.prod_weights = {self.blue_revision: 100.0, self.revision: 0.0}
+        self.rules()
+        stage = "PRODUCTION_TRAFFIC_SHIFT"
+        if stage in self.hooks and self.green is not None and halt.status != "STOPPED":
+            outcome = self.stage_hook(stage, test={}, production=self.green_map(self.prod_weights), rollback=True)
+            if not outcome.passed:
+                final = "ROLLBACK_FAILED"
         if self.green is not None:
             self.remove_green()
             self.running = 0
