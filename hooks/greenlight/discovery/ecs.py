@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from greenlight.aws.errors import error_code, explain
-from greenlight.discovery.elbv2 import LoadBalancers, listener_arn_of_rule
+from greenlight.discovery.elbv2 import LoadBalancers, is_listener_arn, listener_arn_of
 from greenlight.discovery.model import Deployment, DiscoveryError, ListenerInfo, Side
 
 log = logging.getLogger("greenlight.discovery")
@@ -191,13 +191,18 @@ class EcsDiscovery:
         pair = [a for a in ((balancer or {}).get("targetGroupArn"), advanced.get("alternateTargetGroupArn")) if a]
         green_tg, blue_tg, inferred = _target_groups(target, blue_rev, pair)
 
+        # An ALB's are listener-rule ARNs; an NLB's are listener ARNs (ECS moves the listener's default action).
         prod_rule, test_rule = advanced.get("productionListenerRule"), advanced.get("testListenerRule")
-        rules = self._rules([r for r in (prod_rule, test_rule) if r])
+        rules = self._rules([r for r in (prod_rule, test_rule) if r and not is_listener_arn(r)])
         lbs = LoadBalancers(self.aws.client("elbv2"), f"cannot discover green for {self._where()}")
         listener_arns = {
-            which: listener_arn_of_rule(rule) for which, rule in (("prod", prod_rule), ("test", test_rule)) if rule
+            which: listener_arn_of(rule) for which, rule in (("prod", prod_rule), ("test", test_rule)) if rule
         }
         infos, lb = self._listeners(lbs, listener_arns)
+        for arn in listener_arns.values():
+            if is_listener_arn(arn) and arn in (prod_rule, test_rule):
+                listener = lbs.listeners([arn]).get(arn) or {}
+                rules[arn] = {"Actions": listener.get("DefaultActions") or []}
         groups = self._target_group_info([a for a in (green_tg, blue_tg) if a])
 
         extra: dict[str, Any] = {

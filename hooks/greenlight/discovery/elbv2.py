@@ -33,13 +33,26 @@ def url_for(dns_name: str, protocol: str, port: int) -> str:
 
 
 def listener_arn_of_rule(rule_arn: str) -> str:
-    """The listener ARN a listener-rule ARN belongs to (the rule ARN embeds it)."""
+    """The listener ARN a listener-rule ARN belongs to (the rule ARN embeds it); DiscoveryError for anything else."""
     # arn:aws:elasticloadbalancing:R:A:listener-rule/app/NAME/LBID/LISTENERID/RULEID
     head, sep, tail = rule_arn.partition(":listener-rule/")
     parts = tail.split("/")
     if not sep or len(parts) < 5:
         raise DiscoveryError(f"not a listener rule ARN: {rule_arn}")
     return f"{head}:listener/{'/'.join(parts[:4])}"
+
+
+def is_listener_arn(arn: str) -> bool:
+    """Whether `arn` names a listener (…:listener/app|net/NAME/LBID/LISTENERID), not a listener rule."""
+    head, sep, tail = arn.partition(":listener/")
+    return bool(sep) and head.startswith("arn:") and len(tail.split("/")) == 4
+
+
+def listener_arn_of(arn: str) -> str:
+    """The listener of an ECS `productionListenerRule` / `testListenerRule`: a rule ARN (Application Load
+    Balancer) names the rule's listener; a listener ARN (Network Load Balancer, where ECS moves the listener's
+    own default action) is the listener itself."""
+    return arn if is_listener_arn(arn) else listener_arn_of_rule(arn)
 
 
 class LoadBalancers:

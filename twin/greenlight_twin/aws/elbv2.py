@@ -8,7 +8,8 @@ else moto's own answer. `set_load_balancer_dns_name` lets the twin point a load 
 and a rule both forward to the group; the patch keeps that list unique. And moto keeps a group's
 targets by Id alone, so two IP targets on one address with different ports (two tasks on 127.0.0.1)
 overwrote each other; as on AWS, they are now two targets: RegisterTargets, DeregisterTargets and
-DescribeTargetHealth work per (Id, Port).
+DescribeTargetHealth work per (Id, Port). moto names every load balancer `loadbalancer/app/...`; a Network
+Load Balancer's ARN is `loadbalancer/net/...` in AWS (and its listeners' `listener/net/...`), and now here too.
 """
 
 from __future__ import annotations
@@ -252,6 +253,34 @@ def _wrap_describe_target_health(original: Any) -> Any:
     return describe_target_health
 
 
+_creating = threading.local()  # the type of the load balancer being created, for its ARN
+
+
+def _wrap_create_load_balancer(original: Any) -> Any:
+    def create_load_balancer(self: Any, *args: Any, **kwargs: Any) -> Any:
+        _creating.kind = kwargs.get("loadbalancer_type")
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            _creating.kind = None
+
+    create_load_balancer.__wrapped__ = original  # type: ignore[attr-defined]
+    return create_load_balancer
+
+
+def _wrap_load_balancer_arn(original: Any) -> Any:
+    # AWS: arn:...:loadbalancer/app/NAME/ID for an ALB, loadbalancer/net/NAME/ID for an NLB, gwy/ for a GWLB.
+    prefixes = {"network": "/net/", "gateway": "/gwy/"}
+
+    def make_arn_for_load_balancer(*args: Any, **kwargs: Any) -> str:
+        arn: str = original(*args, **kwargs)
+        prefix = prefixes.get(getattr(_creating, "kind", None) or "")
+        return arn.replace(":loadbalancer/app/", f":loadbalancer{prefix}", 1) if prefix else arn
+
+    make_arn_for_load_balancer.__wrapped__ = original  # type: ignore[attr-defined]
+    return make_arn_for_load_balancer
+
+
 def install() -> None:
     """Monkeypatch moto's ELBv2 target group (called once by greenlight_twin.aws.server.install)."""
     group_cls = elbv2_models.FakeTargetGroup
@@ -267,3 +296,6 @@ def install() -> None:
     group_cls.health_for = _wrap_health_for(_wrap_health_base(group_cls.health_for))  # type: ignore[method-assign]
     # moto monkeypatch: keep LoadBalancerArns free of duplicates.
     group_cls.__init__ = _wrap_target_group_init(group_cls.__init__)  # type: ignore[method-assign]
+    # moto monkeypatch: a Network Load Balancer's ARN says net/, not app/.
+    backend_cls.create_load_balancer = _wrap_create_load_balancer(backend_cls.create_load_balancer)  # type: ignore[method-assign]
+    elbv2_models.make_arn_for_load_balancer = _wrap_load_balancer_arn(elbv2_models.make_arn_for_load_balancer)

@@ -1,12 +1,16 @@
 """Seeds the twin's AWS with one blue/green deployment in progress (or a world at rest), built through the real APIs.
 
 `seed_bluegreen` creates what the seed article builds by hand (an internet-facing ALB with a production
-and a test listener over a blue and a green target group, a Fargate service on port 3000) and a
+and a test listener over a blue and a green target group, a Fargate service on port 3000; or a Network
+Load Balancer with TCP listeners and target groups, `load_balancer="network"`) and a
 deployment stopped where greenlight's hook runs: for CodeDeploy, at AfterAllowTestTraffic with one
 open hook execution; for ECS native blue/green, at POST_TEST_TRAFFIC_SHIFT. With `deployment=False`
 it stops before any deployment instead: both listeners on blue, an empty green target group (ECS
-native: only the deployment that created the service, with blue). Everything goes through boto3
-against the twin; the backdoors fill in what only a running deployment would produce.
+native: only the deployment that created the service, with blue). ECS native blue/green names listener
+rules in the service's advancedConfiguration for an ALB, and the listeners themselves for an NLB (ECS
+then moves the listener's default action; see
+https://docs.aws.amazon.com/AmazonECS/latest/developerguide/nlb-resources-for-blue-green.html).
+Everything goes through boto3 against the twin; the backdoors fill in what only a running deployment would produce.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from greenlight_twin.aws._util import arn_parts, choice
 
 CONTAINER_NAME = "web"
 CONTAINER_PORT = 3000
+LOAD_BALANCER_TYPES = ("application", "network")
 DEFAULT_HOOK_FUNCTION = "CodeDeployHook_greenlight"
 
 
@@ -61,6 +66,7 @@ class World:
     hook_function_arn: str
     container_name: str = CONTAINER_NAME
     container_port: int = CONTAINER_PORT
+    lb_type: str = "application"  # or "network"
     # controller CODE_DEPLOY
     application_name: str | None = None
     deployment_group_name: str | None = None
@@ -72,7 +78,7 @@ class World:
     green_task_set_id: str | None = None
     green_task_set_arn: str | None = None
     # controller ECS
-    prod_rule_arn: str | None = None
+    prod_rule_arn: str | None = None  # ALB: a listener rule; NLB: the listener itself
     test_rule_arn: str | None = None
     blue_revision_arn: str | None = None
     green_revision_arn: str | None = None
@@ -117,6 +123,7 @@ def seed_bluegreen(
     controller: str = "CODE_DEPLOY",
     hook_function: str = DEFAULT_HOOK_FUNCTION,
     deployment: bool = True,
+    load_balancer: str = "application",
 ) -> World:
     """Create a blue/green deployment in progress in the twin (see the module docstring); returns its World.
 
@@ -128,6 +135,8 @@ def seed_bluegreen(
     task set, green_revision_arn) are then None.
     """
     controller = choice(controller, ("CODE_DEPLOY", "ECS"), "controller", fold_case=True)
+    load_balancer = choice(load_balancer, LOAD_BALANCER_TYPES, "load balancer type", fold_case=True)
+    network = load_balancer == "network"
     if prod_port == test_port:
         raise ValueError(f"prod_port and test_port must differ, both are {prod_port}")
     blue = _targets(blue_targets, "blue_targets")
@@ -159,28 +168,32 @@ def seed_bluegreen(
     )
 
     # --- load balancer ---
+    # An NLB works at layer 4 and, in ECS's guide, goes without security groups; its listeners and groups are TCP.
     lb = elb.create_load_balancer(
-        Name=f"{name}-alb",
+        Name=f"{name}-{'nlb' if network else 'alb'}",
         Subnets=list(subnet_ids),
-        SecurityGroups=[sg_id],
+        **({} if network else {"SecurityGroups": [sg_id]}),
         Scheme="internet-facing",
-        Type="application",
+        Type=load_balancer,
     )["LoadBalancers"][0]
     lb_arn = lb["LoadBalancerArn"]
     _, _, account_id, _ = arn_parts(lb_arn, "load balancer ARN")
     groups = {}
     for side, targets in (("blue", blue), ("green", green)):
+        health: dict[str, Any] = (
+            {"HealthCheckProtocol": "TCP"}
+            if network
+            else {"HealthCheckProtocol": "HTTP", "HealthCheckPath": "/health", "Matcher": {"HttpCode": "200"}}
+        )
         group = elb.create_target_group(
             Name=f"{name}-{side}",
-            Protocol="HTTP",
+            Protocol="TCP" if network else "HTTP",
             Port=CONTAINER_PORT,
             VpcId=vpc_id,
             TargetType="ip",
-            HealthCheckProtocol="HTTP",
-            HealthCheckPath="/health",
             HealthCheckIntervalSeconds=10,
             HealthyThresholdCount=2,
-            Matcher={"HttpCode": "200"},
+            **health,
         )["TargetGroups"][0]
         if targets:  # green's group stays empty in a world at rest
             elb.register_targets(
@@ -192,11 +205,12 @@ def seed_bluegreen(
     # CodeDeploy at AfterAllowTestTraffic: production still on blue, the test listener already on green.
     # ECS native, and any world at rest: both listeners forward to blue by default (ECS: rules below carry the weights).
     test_default = green_tg if controller == "CODE_DEPLOY" and deployment else blue_tg
+    protocol = "TCP" if network else "HTTP"
     prod_listener = elb.create_listener(
-        LoadBalancerArn=lb_arn, Protocol="HTTP", Port=prod_port, DefaultActions=[_forward(blue_tg)]
+        LoadBalancerArn=lb_arn, Protocol=protocol, Port=prod_port, DefaultActions=[_forward(blue_tg)]
     )["Listeners"][0]["ListenerArn"]
     test_listener = elb.create_listener(
-        LoadBalancerArn=lb_arn, Protocol="HTTP", Port=test_port, DefaultActions=[_forward(test_default)]
+        LoadBalancerArn=lb_arn, Protocol=protocol, Port=test_port, DefaultActions=[_forward(test_default)]
     )["Listeners"][0]["ListenerArn"]
     if lb_dns_name:
         elbv2.set_load_balancer_dns_name(lb_arn, lb_dns_name)
@@ -259,6 +273,7 @@ def seed_bluegreen(
         "blue_version": blue_version,
         "green_version": green_version,
         "hook_function_arn": hook_function_arn,
+        "lb_type": load_balancer,
     }
     if controller == "CODE_DEPLOY":
         return _seed_codedeploy(session, region, common, network, deployment=deployment)
@@ -441,6 +456,13 @@ def _seed_ecs_native(
         ("prod", w["prod_listener_arn"], (100, 0)),
         ("test", w["test_listener_arn"], (0, 100) if deployment else (100, 0)),
     ):
+        if w["lb_type"] == "network":  # NLB: no rules; the listener's default action carries the weights
+            elb.modify_listener(
+                ListenerArn=listener,
+                DefaultActions=[_weighted(w["blue_tg_arn"], blue_weight, w["green_tg_arn"], green_weight)],
+            )
+            rules[route] = listener
+            continue
         rules[route] = elb.create_rule(
             ListenerArn=listener,
             Priority=1,
