@@ -136,7 +136,7 @@ def seed_bluegreen(
     """
     controller = choice(controller, ("CODE_DEPLOY", "ECS"), "controller", fold_case=True)
     load_balancer = choice(load_balancer, LOAD_BALANCER_TYPES, "load balancer type", fold_case=True)
-    network = load_balancer == "network"
+    nlb = load_balancer == "network"
     if prod_port == test_port:
         raise ValueError(f"prod_port and test_port must differ, both are {prod_port}")
     blue = _targets(blue_targets, "blue_targets")
@@ -170,9 +170,9 @@ def seed_bluegreen(
     # --- load balancer ---
     # An NLB works at layer 4 and, in ECS's guide, goes without security groups; its listeners and groups are TCP.
     lb = elb.create_load_balancer(
-        Name=f"{name}-{'nlb' if network else 'alb'}",
+        Name=f"{name}-{'nlb' if nlb else 'alb'}",
         Subnets=list(subnet_ids),
-        **({} if network else {"SecurityGroups": [sg_id]}),
+        **({} if nlb else {"SecurityGroups": [sg_id]}),
         Scheme="internet-facing",
         Type=load_balancer,
     )["LoadBalancers"][0]
@@ -182,12 +182,12 @@ def seed_bluegreen(
     for side, targets in (("blue", blue), ("green", green)):
         health: dict[str, Any] = (
             {"HealthCheckProtocol": "TCP"}
-            if network
+            if nlb
             else {"HealthCheckProtocol": "HTTP", "HealthCheckPath": "/health", "Matcher": {"HttpCode": "200"}}
         )
         group = elb.create_target_group(
             Name=f"{name}-{side}",
-            Protocol="TCP" if network else "HTTP",
+            Protocol="TCP" if nlb else "HTTP",
             Port=CONTAINER_PORT,
             VpcId=vpc_id,
             TargetType="ip",
@@ -205,7 +205,7 @@ def seed_bluegreen(
     # CodeDeploy at AfterAllowTestTraffic: production still on blue, the test listener already on green.
     # ECS native, and any world at rest: both listeners forward to blue by default (ECS: rules below carry the weights).
     test_default = green_tg if controller == "CODE_DEPLOY" and deployment else blue_tg
-    protocol = "TCP" if network else "HTTP"
+    protocol = "TCP" if nlb else "HTTP"
     prod_listener = elb.create_listener(
         LoadBalancerArn=lb_arn, Protocol=protocol, Port=prod_port, DefaultActions=[_forward(blue_tg)]
     )["Listeners"][0]["ListenerArn"]
