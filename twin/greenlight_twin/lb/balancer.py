@@ -43,7 +43,7 @@ from greenlight_twin.lb.errors import (
 )
 from greenlight_twin.lb.health import HealthChange, HealthListener, TargetGroup, TargetHealth
 from greenlight_twin.lb.metrics import MetricsPublisher, MetricsSnapshot, RequestMetrics
-from greenlight_twin.lb.proxy import HOST, ListenerServer
+from greenlight_twin.lb.proxy import HOST, ListenerServer, TcpListenerServer
 from greenlight_twin.lb.tracker import Tracker
 
 logger = logging.getLogger(__name__)
@@ -59,6 +59,7 @@ class _Listener:
 
     def __init__(self, config: ListenerConfig, weights: dict[str, int]) -> None:
         self.name = config.name
+        self.protocol = config.protocol
         self.requested_port = config.port
         self.server: ListenerServer | None = None
         self.serving = False  # serve_forever runs: shutdown() would wait forever otherwise
@@ -270,6 +271,7 @@ class LoadBalancer:
         return server.port
 
     def url(self, listener: str) -> str:
+        """Where a client reaches `listener`; a TCP listener too, as the service behind it speaks HTTP."""
         return f"http://{HOST}:{self.port(listener)}"
 
     def weights(self, listener: str) -> dict[str, int]:
@@ -321,8 +323,9 @@ class LoadBalancer:
     # --- internals -------------------------------------------------------------------------------
 
     def _bind(self, listener: _Listener) -> ListenerServer:
+        server = TcpListenerServer if listener.protocol == "TCP" else ListenerServer
         try:
-            return ListenerServer(
+            return server(
                 lb_name=self.name,
                 listener=listener.name,
                 port=listener.requested_port,

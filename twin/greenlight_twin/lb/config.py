@@ -19,6 +19,7 @@ _AWS_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?$")
 _RESOURCE_ID = re.compile(r"^[A-Za-z0-9]+$")
 _MATCHER_PART = re.compile(r"^(\d{3})(?:-(\d{3}))?$")
 MAX_WEIGHT = 999  # ALB's largest forward weight
+PROTOCOLS = ("HTTP", "TCP")  # HTTP: an Application Load Balancer's listener or check; TCP: a Network Load Balancer's
 
 Target = tuple[str, int]
 
@@ -94,7 +95,11 @@ def parse_matcher(matcher: str) -> tuple[tuple[int, int], ...]:
 
 @dataclass(frozen=True)
 class HealthCheck:
-    """How a target group checks its targets (ALB's HealthCheck* settings)."""
+    """How a target group checks its targets (the HealthCheck* settings of an ALB, or an NLB's TCP check).
+
+    A TCP check passes when the connection opens (ELBv2 HealthCheckProtocol TCP); `path` and `matcher` are then
+    not used.
+    """
 
     path: str = "/health"
     interval: float = 5.0
@@ -103,6 +108,7 @@ class HealthCheck:
     unhealthy_threshold: int = 2
     matcher: str = "200"
     port: int | None = None  # None: the target's traffic port
+    protocol: str = "HTTP"  # or "TCP"
     _ranges: tuple[tuple[int, int], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -120,6 +126,8 @@ class HealthCheck:
             isinstance(self.port, bool) or not isinstance(self.port, int) or not 1 <= self.port <= 65535
         ):
             raise ConfigError(f"health check port {self.port!r} must be 1-65535 or None (the traffic port)")
+        if self.protocol not in PROTOCOLS:
+            raise ConfigError(f"health check protocol {self.protocol!r} must be one of {', '.join(PROTOCOLS)}")
         object.__setattr__(self, "_ranges", parse_matcher(self.matcher))
 
     @property
@@ -161,17 +169,25 @@ class TargetGroupConfig:
 
 @dataclass(frozen=True)
 class ListenerConfig:
-    """One listener on 127.0.0.1: its default action forwards to target groups by weight."""
+    """One listener on 127.0.0.1: its default action forwards to target groups by weight.
+
+    HTTP forwards each request (ALB); TCP forwards each connection, bytes as they are (NLB).
+    """
 
     name: str
     weights: Mapping[str, int]  # e.g. {"blue": 90, "green": 10}; {"blue": 1} forwards to one group
     port: int = 0  # 0: any free port (read it back with LoadBalancer.port(name))
+    protocol: str = "HTTP"  # or "TCP"
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.strip():
             raise ConfigError(f"listener name {self.name!r} must be a non-empty string")
         if isinstance(self.port, bool) or not isinstance(self.port, int) or not 0 <= self.port <= 65535:
             raise ConfigError(f"listener {self.name!r}: port {self.port!r} must be 0-65535 (0: any free port)")
+        if self.protocol not in PROTOCOLS:
+            raise ConfigError(
+                f"listener {self.name!r}: protocol {self.protocol!r} must be one of {', '.join(PROTOCOLS)}"
+            )
         object.__setattr__(self, "weights", dict(self.weights))
 
 

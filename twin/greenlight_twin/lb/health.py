@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import http.client
 import logging
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -322,6 +323,8 @@ class TargetGroup:
     def _probe(self, host: str, port: int) -> tuple[bool, tuple[str, str] | None]:
         hc = self.health_check
         check_port = hc.port or port
+        if hc.protocol == "TCP":
+            return self._probe_tcp(host, check_port)
         conn = http.client.HTTPConnection(host, check_port, timeout=hc.effective_timeout)
         sock = None
         try:
@@ -346,6 +349,17 @@ class TargetGroup:
         if hc.matches(response.status):
             return True, None
         return False, ("Target.ResponseCodeMismatch", f"Health checks failed with these codes: [{response.status}]")
+
+    def _probe_tcp(self, host: str, port: int) -> tuple[bool, tuple[str, str] | None]:
+        """An NLB's TCP check: healthy when the connection opens within the timeout."""
+        try:
+            sock = socket.create_connection((host, port), timeout=self.health_check.effective_timeout)
+        except TimeoutError:
+            return False, _TIMEOUT
+        except OSError:
+            return False, _FAILED
+        sock.close()
+        return True, None
 
     # --- helpers (lock held) ---------------------------------------------------------------------
 

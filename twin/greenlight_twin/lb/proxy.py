@@ -1,10 +1,14 @@
-"""A listener of the twin's load balancer: an HTTP server on 127.0.0.1 that forwards like ALB.
+"""A listener of the twin's load balancer: an HTTP server on 127.0.0.1 that forwards like ALB, or a TCP one like NLB.
 
-Each request goes to a target group chosen by the listener's weights, then to the group's next
+HTTP (ALB): each request goes to a target group chosen by the listener's weights, then to the group's next
 target. The target's status, headers and body come back as they are (the body streamed); when no
 usable answer comes, the client gets ALB's own small HTML page: 503 with no registered target, 502
 for a refused connection or a malformed answer, 504 when the target says nothing within the idle
 timeout.
+
+TCP (NLB): each connection goes to a target group chosen by the weights, then to the group's next target,
+and the bytes flow both ways as they are until either side closes or the connection is idle for the idle
+timeout; with no target, or a target that refuses, the client's connection is closed.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import http.client
 import logging
 import os
+import select
 import socket
 import socketserver
 import time
@@ -74,6 +79,7 @@ class ListenerServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
     request_queue_size = 128
+    handler: type[socketserver.BaseRequestHandler]  # set below: _ProxyHandler (HTTP), _TcpHandler (TCP)
 
     def __init__(
         self,
@@ -92,7 +98,7 @@ class ListenerServer(ThreadingHTTPServer):
         self.metrics = metrics
         self.tracker = tracker
         self.idle_timeout = idle_timeout
-        super().__init__((HOST, port), _ProxyHandler)
+        super().__init__((HOST, port), self.handler)
 
     def server_bind(self) -> None:
         # HTTPServer.server_bind resolves the host's FQDN, a DNS lookup the twin does not need.
@@ -329,3 +335,61 @@ def _phrase(code: int) -> str:
         return HTTPStatus(code).phrase
     except ValueError:
         return "Error"
+
+
+class _TcpHandler(socketserver.BaseRequestHandler):
+    """One client connection of a TCP listener, relayed to one target for its whole life."""
+
+    server: TcpListenerServer
+
+    def handle(self) -> None:
+        server = self.server
+        group = server.pick_group()
+        target = group.acquire()
+        if target is None:
+            return  # no registered target: the connection closes
+        upstream: socket.socket | None = None
+        try:
+            try:
+                upstream = socket.create_connection(target, timeout=min(CONNECT_TIMEOUT, server.idle_timeout))
+            except OSError as exc:
+                logger.debug("listener %s: target %s:%s refused: %s", server.listener, *target, exc)
+                return
+            if not server.tracker.add_socket(upstream):
+                return
+            self._relay(self.request, upstream, server.idle_timeout)
+        finally:
+            server.tracker.discard_socket(upstream)
+            if upstream is not None:
+                upstream.close()
+            group.release(target)
+
+    @staticmethod
+    def _relay(client: socket.socket, upstream: socket.socket, idle_timeout: float) -> None:
+        peers = {client: upstream, upstream: client}
+        for sock in peers:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        while True:
+            try:
+                ready, _, _ = select.select(list(peers), [], [], idle_timeout)
+            except (OSError, ValueError):  # a socket closed by stop()
+                return
+            if not ready:
+                return  # idle for the idle timeout
+            for sock in ready:
+                try:
+                    data = sock.recv(_CHUNK)
+                    if not data:
+                        return  # one side closed: so does the relay
+                    peers[sock].sendall(data)
+                except OSError:
+                    return
+
+
+class TcpListenerServer(ListenerServer):
+    """One TCP listener (NLB): accepts on 127.0.0.1:port and relays each connection to a target."""
+
+    handler = _TcpHandler
+
+
+ListenerServer.handler = _ProxyHandler
