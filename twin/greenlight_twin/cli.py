@@ -72,6 +72,13 @@ def _twin_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--controller", default="CODE_DEPLOY", help="CODE_DEPLOY (default) or ECS (ECS native blue/green)"
     )
+    group.add_argument(
+        "--load-balancer",
+        default="application",
+        type=str.lower,
+        choices=("application", "network"),
+        help="application (ALB, default) or network (NLB: TCP listeners and health checks; probes are plain HTTP)",
+    )
     group.add_argument("--blue-version", default="1.0.0", help="the version blue runs (default 1.0.0)")
     group.add_argument("--blue-tasks", type=int, default=1, help="blue's tasks (default 1)")
     group.add_argument(
@@ -213,6 +220,7 @@ def _config(args: argparse.Namespace) -> Any:
 
     return TwinConfig(
         controller=args.controller,
+        load_balancer=args.load_balancer,
         service_command=shlex.split(args.service_command) if args.service_command else None,
         blue_version=args.blue_version,
         tasks=args.blue_tasks,

@@ -10,6 +10,7 @@ from pathlib import Path
 __all__ = ["CONTROLLERS", "DEFAULT_HOOK_TIMEOUT", "DEFAULT_REGION", "TwinConfig", "TwinError"]
 
 CONTROLLERS = ("CODE_DEPLOY", "ECS")
+LOAD_BALANCERS = ("application", "network")
 DEFAULT_HOOK_TIMEOUT = 60.0
 DEFAULT_REGION = "us-east-1"
 
@@ -23,6 +24,8 @@ class TwinConfig:
     """How the twin is built. Every duration is in seconds."""
 
     controller: str = "CODE_DEPLOY"  # or "ECS" (ECS native blue/green)
+    # "application" (ALB: HTTP listeners, HTTP health checks) or "network" (NLB: TCP listeners and health checks)
+    load_balancer: str = "application"
     # The service: a command with {port} where its port goes; None: the sample service (greenlight_sample_app).
     service_command: Sequence[str] | None = None
     blue_version: str = "1.0.0"
@@ -79,6 +82,8 @@ class TwinConfig:
             problems.append(f"template {self.template} does not exist")
         if self.code is not None and not Path(self.code).is_dir():
             problems.append(f"code folder {self.code} does not exist")
+        if self.load_balancer not in LOAD_BALANCERS:
+            problems.append(f"load_balancer {self.load_balancer!r} is not one of {', '.join(LOAD_BALANCERS)}")
         if problems:
             raise TwinError("twin configuration: " + "; ".join(problems))
         return replace(self, controller=controller)

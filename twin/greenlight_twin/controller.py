@@ -145,6 +145,7 @@ class Twin:
         world, lb, live = self._require()
         return {
             "controller": self.controller,
+            "load_balancer": self.config.load_balancer,
             "prod_url": lb.url("prod"),
             "test_url": lb.url("test"),
             "aws_endpoint_url": self.endpoint_url,
@@ -213,6 +214,7 @@ class Twin:
             green_version=config.blue_version,
             hook_function=self.functions.any_function().function_name,
             deployment=False,  # each deploy() plays its own deployment
+            load_balancer=config.load_balancer,
         )
         self.live = Live(
             side=blue,
@@ -251,7 +253,7 @@ class Twin:
         elb = self.client("elbv2")
         taken = {lb["LoadBalancerName"] for lb in elb.describe_load_balancers().get("LoadBalancers", [])}
         name, number = self.config.name, 1
-        while f"{name}-alb" in taken:
+        while f"{name}-alb" in taken or f"{name}-nlb" in taken:
             number += 1
             name = f"{self.config.name}{number}"
         return name

@@ -38,7 +38,9 @@ def start_load_balancer(
     """Starts the load balancer over blue's and the (empty) green target group; the world with its ports."""
     from greenlight_twin.lb import HealthCheck, ListenerConfig, LoadBalancer, TargetGroupConfig, arn_resource_id
 
+    protocol = "TCP" if config.load_balancer == "network" else "HTTP"
     health = HealthCheck(
+        protocol=protocol,
         path=config.health_path,
         interval=config.health_interval,
         timeout=min(config.health_interval, 2.0),
@@ -71,8 +73,8 @@ def start_load_balancer(
         lb_id=arn_resource_id(world.lb_arn),
         target_groups=groups,
         listeners=[
-            ListenerConfig("prod", weights, port=config.prod_port),
-            ListenerConfig("test", weights, port=config.test_port),
+            ListenerConfig("prod", weights, port=config.prod_port, protocol=protocol),
+            ListenerConfig("test", weights, port=config.test_port, protocol=protocol),
         ],
         metrics_interval=config.metrics_interval,
         cloudwatch_endpoint_url=cloudwatch_endpoint_url,

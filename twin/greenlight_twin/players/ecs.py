@@ -234,9 +234,11 @@ class EcsPlayer(Player):
             assert rule is not None
             if self.stage.weights(listener) != {live.target_group: blue, live.idle_group: green}:
                 self.stage.set_weights(listener, {live.target_group: blue, live.idle_group: green})
-                self.elb.modify_rule(
-                    RuleArn=rule, Actions=[weighted(live.target_group_arn, blue, live.idle_group_arn, green)]
-                )
+                action = weighted(live.target_group_arn, blue, live.idle_group_arn, green)
+                if self.world.lb_type == "network":  # ECS moves an NLB listener's own default action
+                    self.elb.modify_listener(ListenerArn=rule, DefaultActions=[action])
+                else:
+                    self.elb.modify_rule(RuleArn=rule, Actions=[action])
                 self.traffic_changed(listener)
 
     # the stages' own work
