@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import replace
 
 import pytest
-from lb_harness import FAST_CHECK, wait_states
+from lb_harness import FAST_CHECK, call, wait_states
 
 from greenlight_twin.lb import HEALTHY, UNHEALTHY, ConfigError, HealthCheck, ListenerConfig
 
@@ -76,3 +76,31 @@ def test_tcp_protocol_names_are_checked() -> None:
         ListenerConfig("prod", {"blue": 1}, protocol="UDP")
     with pytest.raises(ConfigError, match="health check protocol 'TLS'"):
         HealthCheck(protocol="TLS")
+
+
+def test_header_route_sends_marked_requests_by_the_other_listeners_weights(backend, make_lb):
+    # GIVEN a production listener on blue that routes requests carrying x-test-traffic: true as the test listener
+    # does (on green), as a Service Connect proxy routes test traffic by testTrafficRules
+    blue, green = backend("blue"), backend("green")
+    lb = make_lb(
+        {"blue": [blue.target], "green": [green.target]},
+        [
+            ListenerConfig("prod", {"blue": 1}, header_route=("x-test-traffic", "true", "test")),
+            ListenerConfig("test", {"green": 1}),
+        ],
+    )
+    wait_states(lb, "blue", {blue.port: HEALTHY})
+    wait_states(lb, "green", {green.port: HEALTHY})
+
+    # WHEN requests go to production with and without the header (and with another value)
+    marked = call(lb.port("prod"), "/", headers={"x-test-traffic": "true"}).json()["backend"]
+    plain = call(lb.port("prod"), "/").json()["backend"]
+    other = call(lb.port("prod"), "/", headers={"x-test-traffic": "yes"}).json()["backend"]
+
+    # THEN only the exact match goes to green
+    assert (marked, plain, other) == ("green", "blue", "blue")
+
+
+def test_header_route_to_an_unknown_listener_is_refused(make_lb):
+    with pytest.raises(ConfigError, match="unknown listener 'nope'"):
+        make_lb({"blue": []}, [ListenerConfig("prod", {"blue": 1}, header_route=("x", "1", "nope"))], start=False)

@@ -60,6 +60,7 @@ class _Listener:
     def __init__(self, config: ListenerConfig, weights: dict[str, int]) -> None:
         self.name = config.name
         self.protocol = config.protocol
+        self.header_route = config.header_route
         self.requested_port = config.port
         self.server: ListenerServer | None = None
         self.serving = False  # serve_forever runs: shutdown() would wait forever otherwise
@@ -156,6 +157,12 @@ class LoadBalancer:
             self._listeners[listener.name] = _Listener(listener, weights)
         if not self._listeners:
             raise ConfigError(f"load balancer {name!r}: needs at least one listener")
+        for routed in self._listeners.values():
+            if routed.header_route is not None and routed.header_route[2] not in self._listeners:
+                raise ConfigError(
+                    f"load balancer {name!r}: listener {routed.name!r} routes by header to an unknown listener "
+                    f"{routed.header_route[2]!r}"
+                )
         self._update_in_use()
         # Registered only now, so targets start `initial` (or `unused`) without a change in between.
         for group in self._groups.values():
@@ -329,7 +336,7 @@ class LoadBalancer:
                 lb_name=self.name,
                 listener=listener.name,
                 port=listener.requested_port,
-                pick_group=lambda: self._groups[listener.pick()],
+                pick_group=lambda headers: self._groups[self._route(listener, headers).pick()],
                 metrics=self._metrics,
                 tracker=self._tracker,
                 idle_timeout=self.idle_timeout,
@@ -345,6 +352,13 @@ class LoadBalancer:
                 f"load balancer {self.name!r}: listener {listener.name!r} cannot bind "
                 f"{HOST}:{listener.requested_port}: {exc}"
             ) from exc
+
+    def _route(self, listener: _Listener, headers: Any) -> _Listener:
+        """The listener whose weights serve a request: another one when the request carries its header."""
+        route = listener.header_route
+        if route is not None and headers is not None and headers.get(route[0]) == route[1]:
+            return self._listener(route[2])
+        return listener
 
     def _publish_loop(self) -> None:
         assert self._publisher is not None

@@ -171,15 +171,20 @@ class TargetGroupConfig:
 class ListenerConfig:
     """One listener on 127.0.0.1: its default action forwards to target groups by weight.
 
-    HTTP forwards each request (ALB); TCP forwards each connection, bytes as they are (NLB).
+    HTTP forwards each request (ALB); TCP forwards each connection, bytes as they are (NLB). `header_route`
+    (header name, exact value, listener name) sends the requests that carry that header by the other listener's
+    weights, as ECS Service Connect routes test traffic by a header (testTrafficRules).
     """
 
     name: str
     weights: Mapping[str, int]  # e.g. {"blue": 90, "green": 10}; {"blue": 1} forwards to one group
     port: int = 0  # 0: any free port (read it back with LoadBalancer.port(name))
     protocol: str = "HTTP"  # or "TCP"
+    header_route: tuple[str, str, str] | None = None
 
     def __post_init__(self) -> None:
+        if self.header_route is not None and (self.protocol != "HTTP" or len(self.header_route) != 3):
+            raise ConfigError(f"listener {self.name!r}: header_route is (header, value, listener), on HTTP only")
         if not isinstance(self.name, str) or not self.name.strip():
             raise ConfigError(f"listener name {self.name!r} must be a non-empty string")
         if isinstance(self.port, bool) or not isinstance(self.port, int) or not 0 <= self.port <= 65535:

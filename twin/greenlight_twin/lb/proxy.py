@@ -87,7 +87,7 @@ class ListenerServer(ThreadingHTTPServer):
         lb_name: str,
         listener: str,
         port: int,
-        pick_group: Callable[[], TargetGroup],
+        pick_group: Callable[[Any], TargetGroup],
         metrics: RequestMetrics,
         tracker: Tracker,
         idle_timeout: float,
@@ -162,7 +162,7 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             logger.debug("listener %s: %s", server.listener, exc)
             self.send_error(exc.status)
             return
-        group = server.pick_group()
+        group = server.pick_group(self.headers)
         target = group.acquire()
         if target is None:
             server.metrics.record(group.name, target_chosen=False, elb_status=503)
@@ -344,7 +344,7 @@ class _TcpHandler(socketserver.BaseRequestHandler):
 
     def handle(self) -> None:
         server = self.server
-        group = server.pick_group()
+        group = server.pick_group(None)  # layer 4: no headers to route by
         target = group.acquire()
         if target is None:
             return  # no registered target: the connection closes
