@@ -79,6 +79,12 @@ def _twin_options(parser: argparse.ArgumentParser) -> None:
         choices=("application", "network"),
         help="application (ALB, default) or network (NLB: TCP listeners and health checks; probes are plain HTTP)",
     )
+    group.add_argument(
+        "--service-connect",
+        action="store_true",
+        help="ECS Service Connect: probes reach the client alias; test traffic is routed by the "
+        "x-test-traffic: true header (testTrafficRules); --controller ECS",
+    )
     group.add_argument("--blue-version", default="1.0.0", help="the version blue runs (default 1.0.0)")
     group.add_argument("--blue-tasks", type=int, default=1, help="blue's tasks (default 1)")
     group.add_argument(
@@ -221,6 +227,7 @@ def _config(args: argparse.Namespace) -> Any:
     return TwinConfig(
         controller=args.controller,
         load_balancer=args.load_balancer,
+        service_connect=args.service_connect,
         service_command=shlex.split(args.service_command) if args.service_command else None,
         blue_version=args.blue_version,
         tasks=args.blue_tasks,

@@ -11,6 +11,7 @@ __all__ = ["CONTROLLERS", "DEFAULT_HOOK_TIMEOUT", "DEFAULT_REGION", "TwinConfig"
 
 CONTROLLERS = ("CODE_DEPLOY", "ECS")
 LOAD_BALANCERS = ("application", "network")
+SERVICE_CONNECT_TEST_HEADER = ("x-test-traffic", "true")  # (name, exact value) of the twin's testTrafficRules
 DEFAULT_HOOK_TIMEOUT = 60.0
 DEFAULT_REGION = "us-east-1"
 
@@ -26,6 +27,9 @@ class TwinConfig:
     controller: str = "CODE_DEPLOY"  # or "ECS" (ECS native blue/green)
     # "application" (ALB: HTTP listeners, HTTP health checks) or "network" (NLB: TCP listeners and health checks)
     load_balancer: str = "application"
+    # ECS Service Connect: the production listener is the service's client alias, and requests that carry
+    # SERVICE_CONNECT_TEST_HEADER (the revision's testTrafficRules) go to the test revision. ECS controller only.
+    service_connect: bool = False
     # The service: a command with {port} where its port goes; None: the sample service (greenlight_sample_app).
     service_command: Sequence[str] | None = None
     blue_version: str = "1.0.0"
@@ -84,6 +88,8 @@ class TwinConfig:
             problems.append(f"code folder {self.code} does not exist")
         if self.load_balancer not in LOAD_BALANCERS:
             problems.append(f"load_balancer {self.load_balancer!r} is not one of {', '.join(LOAD_BALANCERS)}")
+        if self.service_connect and controller != "ECS":
+            problems.append("service_connect needs the ECS controller (Service Connect test traffic rules are ECS's)")
         if problems:
             raise TwinError("twin configuration: " + "; ".join(problems))
         return replace(self, controller=controller)

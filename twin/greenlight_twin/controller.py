@@ -413,6 +413,7 @@ class Twin:
                 functions=self.functions,
                 new_side=self._green_side,
                 promote=self._promote,
+                service_connect=self._service_connect(),
             )
             from greenlight_twin.players import player_for
 
@@ -436,6 +437,36 @@ class Twin:
         finally:
             self._current = None
             self._lock.release()
+
+    def _service_connect(self) -> dict[str, Any] | None:
+        """The revisions' Service Connect configuration: the client alias is the production listener.
+
+        Shapes from the botocore ecs model (ServiceConnectConfiguration, ServiceConnectClientAlias,
+        ServiceConnectTestTrafficRules); the alias's dnsName is the load balancer's 127.0.0.1.
+        """
+        if not self.config.service_connect:
+            return None
+        from greenlight_twin.config import SERVICE_CONNECT_TEST_HEADER
+
+        world, lb, _ = self._require()
+        name, value = SERVICE_CONNECT_TEST_HEADER
+        return {
+            "enabled": True,
+            "namespace": f"{world.name}.local",
+            "services": [
+                {
+                    "portName": "web",
+                    "discoveryName": world.service_name,
+                    "clientAliases": [
+                        {
+                            "port": lb.port("prod"),
+                            "dnsName": world.lb_dns_name,
+                            "testTrafficRules": {"header": {"name": name, "value": {"exact": value}}},
+                        }
+                    ],
+                }
+            ],
+        }
 
     def _hooks_to_run(self, spec_path: Path, hooks: Sequence[str] | None) -> list[str]:
         """The hooks the deployment invokes the function for; TwinError when the spec cannot be used."""

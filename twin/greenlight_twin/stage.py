@@ -162,6 +162,7 @@ class Stage:
         functions: HookFunctions,
         new_side: Callable[[GreenRelease], ServiceSide],
         promote: Callable[[Live], None],
+        service_connect: Mapping[str, Any] | None = None,
     ) -> None:
         self.controller = controller
         self.world = world
@@ -171,6 +172,8 @@ class Stage:
         self._functions = functions
         self._new_side = new_side
         self._promote = promote
+        # ECS Service Connect: the revisions' serviceConnectConfiguration (with testTrafficRules), or None.
+        self.service_connect = dict(service_connect) if service_connect is not None else None
 
     # --- the world's AWS -------------------------------------------------------------------------
 

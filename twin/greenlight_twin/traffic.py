@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from greenlight_twin.config import TwinConfig, TwinError
+from greenlight_twin.config import SERVICE_CONNECT_TEST_HEADER, TwinConfig, TwinError
 
 if TYPE_CHECKING:
     from greenlight_twin.aws import World
@@ -73,7 +73,14 @@ def start_load_balancer(
         lb_id=arn_resource_id(world.lb_arn),
         target_groups=groups,
         listeners=[
-            ListenerConfig("prod", weights, port=config.prod_port, protocol=protocol),
+            ListenerConfig(
+                "prod",
+                weights,
+                port=config.prod_port,
+                protocol=protocol,
+                # Service Connect: the client alias, where the test header's requests follow the test weights.
+                header_route=(*SERVICE_CONNECT_TEST_HEADER, "test") if config.service_connect else None,
+            ),
             ListenerConfig("test", weights, port=config.test_port, protocol=protocol),
         ],
         metrics_interval=config.metrics_interval,

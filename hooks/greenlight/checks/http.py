@@ -198,6 +198,9 @@ class HttpCheck(Check):
 
         self._headers, self._secrets = resolve_headers(self.body["headers"], ctx)
         self._url = self.url_for(ctx.target)
+        if self.body.get("listener") == "test" and not self.body.get("url") and ctx.deployment is not None:
+            # A Service Connect revision's test traffic header (discovery); the spec's own headers win.
+            self._headers = {**getattr(ctx.deployment, "test_headers", {}), **self._headers}
 
     def url_for(self, target: Target, base: str | None = None) -> str:
         if self.body.get("url"):

@@ -11,6 +11,10 @@ What it reads, in order (each API at most once per invocation; the answers are k
 - elasticloadbalancing DescribeListeners, DescribeLoadBalancers: port, protocol, DNS name;
 - elasticloadbalancing DescribeTargetGroups (by ARN): names and protocols.
 
+A Service Connect revision (serviceConnectConfiguration) routes test traffic by a header
+(clientAliases[].testTrafficRules.header: name, value.exact); probes of the test listener send it. Without a
+load balancer's listener, the client alias (http://dnsName:port) is where both listeners' probes go.
+
 Green is the target revision, blue the source revision with the most production traffic. The result
 is the same `Deployment` CodeDeploy discovery returns (controller "ECS"), so every check kind works
 unchanged.
@@ -199,6 +203,10 @@ class EcsDiscovery:
             which: listener_arn_of(rule) for which, rule in (("prod", prod_rule), ("test", test_rule)) if rule
         }
         infos, lb = self._listeners(lbs, listener_arns)
+        test_headers, alias = _service_connect_test_traffic(target)
+        for which in ("test", "prod"):
+            if which not in infos and alias is not None:
+                infos[which] = alias
         for arn in listener_arns.values():
             if is_listener_arn(arn) and arn in (prod_rule, test_rule):
                 listener = lbs.listeners([arn]).get(arn) or {}
@@ -243,6 +251,7 @@ class EcsDiscovery:
             prod_listener=infos.get("prod"),
             status=deployment.get("status"),
             extra=extra,
+            test_headers=test_headers,
         )
         self._deployment = result
         self._require(result, set(require))
@@ -357,6 +366,32 @@ def _blue_green_balancer(revision: Mapping[str, Any]) -> dict[str, Any] | None:
         if lb.get("advancedConfiguration"):
             return dict(lb)
     return dict(balancers[0]) if balancers else None
+
+
+def _service_connect_test_traffic(revision: Mapping[str, Any]) -> tuple[dict[str, str], ListenerInfo | None]:
+    """(test traffic headers, the client alias as a listener) of a revision's Service Connect configuration.
+
+    botocore ecs model: ServiceConnectConfiguration.services[].clientAliases[] (port, dnsName, testTrafficRules
+    .header.name / .value.exact). The alias without a dnsName is reached as discoveryName.namespace.
+    """
+    config = revision.get("serviceConnectConfiguration") or {}
+    if not config.get("enabled"):
+        return {}, None
+    headers: dict[str, str] = {}
+    alias_info: ListenerInfo | None = None
+    for service in config.get("services") or []:
+        for alias in service.get("clientAliases") or []:
+            header = ((alias.get("testTrafficRules") or {}).get("header")) or {}
+            value = (header.get("value") or {}).get("exact")
+            if header.get("name") and value is not None:
+                headers[str(header["name"])] = str(value)
+            port = alias.get("port")
+            host = alias.get("dnsName") or ".".join(
+                str(p) for p in (service.get("discoveryName") or service.get("portName"), config.get("namespace")) if p
+            )
+            if alias_info is None and isinstance(port, int) and host:
+                alias_info = ListenerInfo(arn="", port=port, protocol="HTTP", url=f"http://{host}:{port}")
+    return headers, alias_info
 
 
 def _resolved_target_groups(revision: Mapping[str, Any] | None) -> list[str]:

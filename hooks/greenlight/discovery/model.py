@@ -59,6 +59,9 @@ class Deployment:
     prod_listener: ListenerInfo | None = None
     status: str | None = None  # the deployment's own status (CodeDeploy: InProgress, Succeeded, ...)
     extra: dict[str, Any] = field(default_factory=dict)
+    # Headers that make a request test traffic: an ECS Service Connect revision's testTrafficRules header
+    # (name -> exact value). Probes of the test listener send them.
+    test_headers: dict[str, str] = field(default_factory=dict)
 
     def side(self, label: str) -> Side | None:
         """The GREEN or BLUE side (any case), or None when discovery found none."""

@@ -248,6 +248,7 @@ def register_service_revision(
     launch_type: str | None = None,
     network_configuration: dict[str, Any] | None = None,
     container_images: list[dict[str, Any]] | None = None,
+    service_connect_configuration: dict[str, Any] | None = None,
 ) -> str:
     """Add a service revision (what DescribeServiceRevisions answers); returns its ARN.
 
@@ -304,6 +305,8 @@ def register_service_revision(
         network = network_configuration or service.network_configuration
         if network:
             revision["networkConfiguration"] = network
+        if service_connect_configuration is not None:
+            revision["serviceConnectConfiguration"] = service_connect_configuration
         state.revisions[arn] = revision
     return arn
 

@@ -68,13 +68,18 @@ class EcsPlayer(Player):
                 },
             }
         ]
+        service_connect = self.stage.service_connect
+        # A Service Connect service in the twin is reached through its client alias only (no load balancer).
         self.revision = twin_aws.register_service_revision(
             world.service_arn,
             task_definition=self.task_definition,
-            load_balancers=balancers,
-            resolved_load_balancers=[
-                {"targetGroupArn": live.idle_group_arn, "productionListenerRule": world.prod_rule_arn}
-            ],
+            load_balancers=[] if service_connect else balancers,
+            resolved_load_balancers=(
+                []
+                if service_connect
+                else [{"targetGroupArn": live.idle_group_arn, "productionListenerRule": world.prod_rule_arn}]
+            ),
+            service_connect_configuration=service_connect,
         )
         self.blue_revision = live.revision_arn
         self.tasks = self.release.tasks or len(live.side.tasks)
