@@ -102,6 +102,12 @@ def test_twin_play_expect_rolled_back_exits_zero(rie_binary: Path, tmp_path: Pat
     failing = [c for h in outcome["hooks"] for c in h["checks"] if c["status"] == "FAIL"]
     assert "health" in [c["name"] for c in failing]
     assert "AfterAllowTestTraffic" in done.stderr
+    # AND every hook invocation is listed with the event CodeDeploy sent and what the hook reported
+    (call,) = outcome["invocations"]
+    assert (call["hook"], call["status"]) == ("AfterAllowTestTraffic", "Failed")
+    assert call["function"].startswith("CodeDeployHook_")
+    assert set(call["event"]) == {"DeploymentId", "LifecycleEventHookExecutionId"}
+    assert call["event"]["DeploymentId"] == outcome["deployment_id"]
     # AND blue and green ran the given command, and the functions the given code
     task_logs = "".join(log.read_text() for log in (workdir / "tasks").glob("*.log"))
     assert task_logs.count(f"env GREENLIGHT_E2E_SERVICE=1 {sys.executable}") == 2, task_logs
@@ -114,10 +120,11 @@ def test_twin_up_deploy_status_down(rie_binary: Path, twin_up: tuple[subprocess.
     # GIVEN a running twin
     process, state = twin_up
 
-    # WHEN a good build is deployed through it, then a build with one bad task
+    # WHEN a good build is deployed through it as a 50% canary, then a build with one bad task
     good = greenlight(
-        "twin", "deploy", "--spec", str(DEMO), "--version", "7.0.0", "--state", str(state), rie=rie_binary
-    )
+        "twin", "deploy", "--spec", str(DEMO), "--version", "7.0.0", "--state", str(state), "--strategy", "canary",
+        "--canary-percent", "50", "--step-bake", "0", "--json", rie=rie_binary,
+    )  # fmt: skip
     bad = greenlight(
         "twin", "deploy", "--spec", str(SPECS / "per-target.yaml"), "--tasks", "2", "--task-env",
         "2:FAULT_ERROR_RATE=1", "--expect", "rolled-back", "--state", str(state), rie=rie_binary,
@@ -126,7 +133,17 @@ def test_twin_up_deploy_status_down(rie_binary: Path, twin_up: tuple[subprocess.
 
     # THEN the first was promoted, the second rolled back, and production serves the first
     assert good.returncode == 0, good.stdout + good.stderr
-    assert "SUCCESSFUL" in good.stdout
+    promoted = json.loads(good.stdout)
+    assert promoted["status"] == "SUCCESSFUL"
+    # every invocation is listed with the event ECS sent: the maps are filled only where traffic shifts
+    calls = promoted["invocations"]
+    assert [c["hook"] for c in calls] == ["POST_TEST_TRAFFIC_SHIFT", "POST_PRODUCTION_TRAFFIC_SHIFT"]
+    assert all(c["status"] == "SUCCEEDED" and c["answer"]["hookStatus"] == "SUCCEEDED" for c in calls)
+    for call in calls:
+        details = call["event"]["executionDetails"]
+        assert details["testTrafficWeights"] == details["productionTrafficWeights"] == {}
+        assert call["event"]["resourceArn"] == promoted["deployment_id"]
+    assert "step 1 of 2: 50% to green" in good.stderr
     assert bad.returncode == 0, bad.stdout + bad.stderr
     assert "every-green-task" in bad.stdout and "1 of 2 target(s)" in bad.stdout
     assert status.returncode == 0, status.stderr

@@ -429,6 +429,8 @@ class EcsPlayer(Player):
         self.rules()
         stage = "PRODUCTION_TRAFFIC_SHIFT"
         if stage in self.hooks and self.green is not None and halt.status != "STOPPED":
+            with contextlib.suppress(Exception):  # what DescribeServiceDeployments shows while the hook runs
+                self.set_stage(stage, "ROLLBACK_IN_PROGRESS")
             outcome = self.stage_hook(stage, test={}, production=self.green_map(self.prod_weights), rollback=True)
             if not outcome.passed:
                 final = "ROLLBACK_FAILED"
