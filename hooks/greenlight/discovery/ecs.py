@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from greenlight.aws.errors import error_code, explain
-from greenlight.discovery.elbv2 import LoadBalancers, is_listener_arn, listener_arn_of
+from greenlight.discovery.elbv2 import LoadBalancers, is_listener_arn, listener_arn_of, url_for
 from greenlight.discovery.model import Deployment, DiscoveryError, ListenerInfo, Side
 
 log = logging.getLogger("greenlight.discovery")
@@ -390,7 +390,7 @@ def _service_connect_test_traffic(revision: Mapping[str, Any]) -> tuple[dict[str
                 str(p) for p in (service.get("discoveryName") or service.get("portName"), config.get("namespace")) if p
             )
             if alias_info is None and isinstance(port, int) and host:
-                alias_info = ListenerInfo(arn="", port=port, protocol="HTTP", url=f"http://{host}:{port}")
+                alias_info = ListenerInfo(arn="", port=port, protocol="HTTP", url=url_for(host, "HTTP", port))
     return headers, alias_info
 
 
