@@ -23,6 +23,7 @@ KINDS: dict[str, str] = {
     "per_target": "greenlight.checks.per_target:PerTargetCheck",
     "identity": "greenlight.checks.identity:IdentityCheck",
     "compare": "greenlight.checks.compare:CompareCheck",
+    "metric_compare": "greenlight.checks.metric_compare:MetricCompareCheck",
 }
 
 
