@@ -60,7 +60,9 @@ SCHEMA = Obj(
             doc="one latency value per period: 1, 5, 10, 30 s or a multiple of 60 s (ALB publishes per minute)",
         ),
         "min_periods": Field(
-            Int(min=1, max=1440), default=3, doc="fewer latency values than this on a side is NODATA for latency"
+            Int(min=1, max=1440),
+            default=4,
+            doc="fewer latency values than this on a side is NODATA for latency (4 a side can reach p < 0.05)",
         ),
         "min_requests": Field(
             Int(min=1), default=50, doc="fewer requests than this on a side (RequestCount) is NODATA for errors"
