@@ -124,8 +124,15 @@ def test_compare_stops_at_the_timeout_and_says_so(serve: Callable[..., HttpServe
     # THEN it stops within the timeout with too few samples: NODATA, an ERROR by default, saying why
     assert m.status is Status.ERROR, m.reason
     assert m.details["outcome"] == "NODATA"
-    assert "stopped after" in m.reason and "timeout 1s" in m.reason and "(on_no_data: error)" in m.reason
+    assert (
+        "stopped after" in m.reason
+        and "timeout 1s" in m.reason
+        and "raise `timeout`" in m.reason
+        and "(on_no_data: error)" in m.reason
+    )
     assert len(green.requests) < 10
+    # and the request the timeout cut short counts as no sample, not as green's error
+    assert m.details["green"]["errors"] == 0 and m.details["blue"]["errors"] == 0
 
 
 def test_compare_nodata_policy_pass(serve: Callable[..., HttpServer]) -> None:

@@ -265,7 +265,6 @@ SCHEMA = Obj(
 
 @dataclass
 class _Side:
-    name: str
     url: str
     latencies: list[float] = field(default_factory=list)  # ms, of the answers that are not errors
     errors: int = 0
@@ -317,21 +316,26 @@ class CompareCheck(HttpCheck):
         return base.rstrip("/") + self.body["path"]
 
     def _sample(self, ctx: CheckContext, side: _Side, budget: Deadline) -> None:
-        request = replace(self.request(ctx, side.url), timeout=budget.bound(self.body["request_timeout"]))
-        side.sent += 1
+        limit = budget.bound(self.body["request_timeout"])
+        request = replace(self.request(ctx, side.url), timeout=limit)
         try:
             resp = fetch(request)
         except ProbeError as exc:
+            if limit < self.body["request_timeout"] and budget.expired():
+                return  # cut short by the measurement's end, not by the side: no sample either way
+            side.sent += 1
             side.record(exc.kind)
             return
+        side.sent += 1
         if status_matches(resp.status, self.body["error_status"]):
             side.record(str(resp.status))
         else:
             side.latencies.append(resp.elapsed_ms)
 
     def measure(self, ctx: CheckContext) -> Measurement:
-        budget = Deadline.after(ctx.deadline.bound(self.policy.timeout), ctx.deadline.clock)
-        blue, green = _Side("blue", self._blue_url), _Side("green", self._green_url)
+        seconds = ctx.deadline.bound(self.policy.timeout)
+        budget = Deadline.after(seconds, ctx.deadline.clock)
+        blue, green = _Side(self._blue_url), _Side(self._green_url)
         planned, pause = self.body["samples"], self.body["pause"]
         started = time.monotonic()
         for i in range(planned):
@@ -370,8 +374,9 @@ class CompareCheck(HttpCheck):
         m = measurement(comparison, body, details)
         if min(blue.sent, green.sent) < planned:
             note = (
-                f"; stopped after {blue.sent} blue and {green.sent} green of {planned} request(s) each at the check's "
-                f"timeout {self.policy.timeout:g}s (raise `timeout`, or lower `samples`)"
+                f"; stopped after {blue.sent} blue and {green.sent} green of {planned} request(s) each, at the end of "
+                f"the {seconds:.3g}s the measurement had (the check's timeout {self.policy.timeout:g}s, or less "
+                "when the hook's deadline came first: raise `timeout`, or lower `samples`)"
             )
             m = replace(m, reason=m.reason + note)
         return replace(m, reason=redact.text(m.reason, self._secrets), duration_ms=(time.monotonic() - started) * 1000)
