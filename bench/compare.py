@@ -2,16 +2,18 @@
 
 Prints figures and asserts nothing; `make bench` runs it from bench/run.py, and it runs on its own too:
 
-    .venv/bin/python bench/compare.py [--runs 2000] [--real-runs 100] [--seed 15]
+    .venv/bin/python bench/compare.py [--runs 2000] [--real-runs 100] [--seed 15] [--median 2.5] [--sigma 0.4]
 
 1. Real runs: two processes of the sample service (app/server.py, the same build) on 127.0.0.1, compared with
-   `compare`'s defaults (its schema's) through the engine: how many same-build runs are not PASS, and the
-   latencies they saw, to which a lognormal distribution is fitted (mean and standard deviation of log ms).
-2. Simulated runs, seeded: the judging `compare` uses (greenlight.checks.compare) on samples drawn from that
-   lognormal (same build: both sides from it; +20 %: green's values times 1.2, which moves its median by
-   +20 %), and from the same shape scaled to a 100 ms median, where a +20 % change clears the default 5 ms
-   floor of the tolerance. A false alarm is a FAIL; MARGINAL (significantly slower, within the tolerance)
-   and the Mann-Whitney test alone (p < alpha) are shown beside it.
+   `compare`'s defaults (its schema's) through the engine: how many same-build runs are not PASS, and a
+   lognormal distribution fitted to the latencies they saw (mean and standard deviation of log ms).
+2. Simulated runs, seeded, so the figures repeat exactly: the judging `compare` uses
+   (greenlight.checks.compare) on samples drawn from a lognormal (`--median`, `--sigma`: by default what
+   such real runs gave on a shared two-core machine, whose fits ranged over medians of 2 to 4 ms and sigmas
+   of 0.3 to 0.4), and from the same shape scaled to a 100 ms median, where a +20 % change clears the
+   default 5 ms floor of the tolerance. Same build: both sides from it; +20 %: green's values times 1.2,
+   which moves its median by +20 %. A false alarm is a FAIL; MARGINAL (significantly slower, within the
+   tolerance) and the Mann-Whitney test alone (p < alpha) are shown beside it.
 
 The false-alarm rate must stay within alpha plus sampling error: the bound printed is alpha + 2 standard
 errors of a rate alpha over the number of runs.
@@ -41,8 +43,6 @@ from greenlight.spec import build_spec  # noqa: E402
 
 HOOK = "AfterAllowTestTraffic"
 DEFAULTS: dict[str, Any] = {name: f.default for name, f in SCHEMA.fields.items() if f.has_default}
-# A fit used when the sample service cannot be started here (flask/gunicorn missing): about what it gives.
-FALLBACK_FIT = (math.log(2.0), 0.3)
 
 
 @contextmanager
@@ -125,17 +125,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=2000, help="simulated comparisons per scenario (default 2000)")
     parser.add_argument("--real-runs", type=int, default=100, help="real same-build comparisons (default 100; 0: none)")
     parser.add_argument("--seed", type=int, default=15, help="the simulation's seed (default 15)")
+    parser.add_argument("--median", type=float, default=2.5, help="the simulated latencies' median, ms (2.5)")
+    parser.add_argument("--sigma", type=float, default=0.4, help="their lognormal sigma (0.4)")
     args = parser.parse_args(argv)
     n, alpha = DEFAULTS["samples"], DEFAULTS["alpha"]
     tolerance = f"max({DEFAULTS['max_increase_pct']:g} % of blue's median, {DEFAULTS['max_increase_ms']:g} ms)"
     print(f"compare: the defaults: {n} requests a side, alpha {alpha:g}, tolerance {tolerance}")
 
-    fit = FALLBACK_FIT
     if args.real_runs:
         try:
             outcomes, latencies, wall = real_runs(args.real_runs)
         except (RuntimeError, OSError) as exc:
-            print(f"  real runs skipped ({exc}); simulating with a lognormal of median 2 ms, sigma 0.3")
+            print(f"  real runs skipped ({exc})")
         else:
             fit = lognormal_fit(latencies)
             shown = ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items()))
@@ -149,10 +150,13 @@ def main(argv: list[str] | None = None) -> int:
                 f"{math.exp(fit[0]):.2f} ms, sigma {fit[1]:.2f}"
             )
 
-    mu, sigma = fit
+    mu, sigma = math.log(args.median), args.sigma
     rng = random.Random(args.seed)
     bound = alpha + 2 * math.sqrt(alpha * (1 - alpha) / args.runs)
-    print(f"  simulated, seed {args.seed}, {args.runs} runs a scenario; false-alarm bound alpha + 2 s.e. = {bound:.1%}")
+    print(
+        f"  simulated, seed {args.seed}, {args.runs} runs a scenario, lognormal sigma {sigma:g}; "
+        f"false-alarm bound alpha + 2 s.e. = {bound:.1%}"
+    )
     print(f"  {'scenario':<48} {'FAIL':>7} {'MARGINAL':>9} {'PASS':>7} {'test p<alpha':>13}")
     for service, median in (("sample service", math.exp(mu)), ("100 ms service", 100.0)):
         scale = median / math.exp(mu)
