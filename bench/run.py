@@ -416,10 +416,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--checks", type=int, default=20, help="HTTP checks in the concurrency run (default 20)")
     parser.add_argument("--delay", type=float, default=0.3, help="seconds the server takes to answer (default 0.3)")
     parser.add_argument("--repeats", type=int, default=5, help="runs of the concurrency measurement (default 5)")
+    parser.add_argument("--compare-runs", type=int, default=2000, help="simulated compare runs a scenario (2000)")
+    parser.add_argument("--compare-real-runs", type=int, default=100, help="real same-build compare runs (100)")
     args = parser.parse_args(argv)
     bench_bundle(args)
     print()
     bench_concurrency(args.checks, args.delay, args.repeats)
+    print()
+    import compare  # bench/compare.py, beside this script (its folder is on sys.path)
+
+    compare.main(["--runs", str(args.compare_runs), "--real-runs", str(args.compare_real_runs)])
     return 0
 
 

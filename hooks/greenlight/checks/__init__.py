@@ -22,6 +22,8 @@ KINDS: dict[str, str] = {
     "metric": "greenlight.checks.metric:MetricCheck",
     "per_target": "greenlight.checks.per_target:PerTargetCheck",
     "identity": "greenlight.checks.identity:IdentityCheck",
+    "compare": "greenlight.checks.compare:CompareCheck",
+    "metric_compare": "greenlight.checks.metric_compare:MetricCompareCheck",
 }
 
 
