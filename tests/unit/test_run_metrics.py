@@ -52,7 +52,9 @@ def test_record_run_publishes_a_record_per_check_and_per_verdict(capsys: pytest.
     assert set(by_check) == {"health", "home"}
     assert dims(by_check["health"]) == {"service": "greenlight", "hook": HOOK, "check": "health", "controller": "ECS"}
     assert values(by_check["health"], "MeasurementLatency") == [12.5, 40.0]
-    assert values(by_check["health"], "CheckFailed") == [1.0] and values(by_check["health"], "MeasurementsFailed") == [1]
+    assert values(by_check["health"], "CheckFailed") == [1.0] and values(by_check["health"], "MeasurementsFailed") == [
+        1
+    ]
     assert values(by_check["home"], "CheckPassed") == [1.0] and values(by_check["home"], "MeasurementLatency") == [7.0]
     assert "CheckFailed" not in by_check["home"]
     # AND the verdict has its record, and the handler's own set still says the hook failed
