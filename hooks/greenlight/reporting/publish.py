@@ -24,14 +24,32 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from greenlight.engine.model import RunResult
 
 from greenlight.probe import redact
 from greenlight.reporting import notify
+from greenlight.reporting import report as reports
 
 log = logging.getLogger("greenlight.reporting")
 
 DEFAULT_PREFIX = "greenlight/"
+# Seconds publishing may take: after CodeDeploy has its status (the function only has to return), and before
+# the ECS answer (which waits for it, so the bound is tight). Never more than the invocation has left, minus
+# MARGIN for returning.
+CODEDEPLOY_BUDGET = 10.0
+ECS_BUDGET = 3.0
+MARGIN = 1.0
+# What the hook's role needs for publishing (tests/template checks the template grants them).
+IAM_ACTIONS = (
+    "s3:PutObject",
+    "events:PutEvents",
+    "sns:Publish",
+    "secretsmanager:GetSecretValue",
+    "kms:GenerateDataKey",
+)
 _UNSAFE = re.compile(r"[^A-Za-z0-9._=-]+")
 
 
@@ -191,3 +209,47 @@ def publish(
     elif out.steps:
         log.info("report published%s", f" to s3://{out.bucket}/{out.key}" if out.key else "", extra=extra)
     return out
+
+
+def budget_for(controller: str, time_left: float, env: Mapping[str, str] | None = None) -> float:
+    """Seconds publishing may take for `controller` when the invocation has `time_left` seconds."""
+    env = os.environ if env is None else env
+    name, default = (
+        ("GREENLIGHT_PUBLISH_TIMEOUT_ECS", ECS_BUDGET)
+        if controller == "ECS"
+        else ("GREENLIGHT_PUBLISH_TIMEOUT", CODEDEPLOY_BUDGET)
+    )
+    try:
+        cap = float(env.get(name) or default)
+    except ValueError:
+        log.warning("%s=%r is not a number of seconds; using %g", name, env.get(name), default)
+        cap = default
+    return max(0.0, min(cap, time_left - MARGIN))
+
+
+def publish_verdict(
+    result: RunResult | None,
+    *,
+    controller: str,
+    hook: str | None,
+    reason: str,
+    aws: Any,
+    time_left: float,
+    env: Mapping[str, str] | None = None,
+    deployment: Mapping[str, Any] | None = None,
+) -> Published:
+    """The hook's report of `result` (or, when the validation did not complete, of an ERROR with `reason`),
+    published as the environment says, within budget_for(controller, time_left). Never raises."""
+    try:
+        settings = PublishSettings.from_env(env)
+        if not settings.anything:
+            return Published()
+        if result is None:
+            run: dict[str, Any] = {"hook": hook or "?", "verdict": "ERROR", "succeeded": False, "reason": reason}
+        else:
+            run = reports.run_dict(result)
+        report = reports.build(run, source="lambda", controller=controller, deployment=deployment)
+        return publish(report, aws=aws, settings=settings, budget=budget_for(controller, time_left, env))
+    except Exception as exc:  # publishing must never cost the answer
+        log.warning("report not published: %s", redact.mask_text(f"{type(exc).__name__}: {exc}"))
+        return Published(steps={"publish": "failed"})

@@ -141,3 +141,39 @@ def test_chat_payload_is_plain_text_for_slack_and_teams(report: dict[str, Any]) 
     assert notify.chat_payload(text) == {"text": text}
     assert text.splitlines()[0] == f"greenlight FAILED: {HOOK} of d-ABCDEFGHI"
     assert "s3://b/k.json" in text
+
+
+def test_budget_is_tight_for_ecs_and_never_past_the_time_left() -> None:
+    from greenlight.reporting.publish import budget_for
+
+    assert budget_for("CODE_DEPLOY", 300) == 10.0
+    assert budget_for("ECS", 300) == 3.0
+    assert budget_for("ECS", 2.5) == 1.5
+    assert budget_for("CODE_DEPLOY", 0.5) == 0.0
+    assert budget_for("ECS", 300, {"GREENLIGHT_PUBLISH_TIMEOUT_ECS": "1.5"}) == 1.5
+
+
+def test_publish_verdict_of_a_validation_that_did_not_complete(aws_env: Any) -> None:
+    from greenlight.reporting.publish import publish_verdict
+
+    # GIVEN a bucket configured, and a validation that ended in an exception (no run result)
+    session = aws_env.session()
+    session.client("s3").create_bucket(Bucket="reports")
+    env = {"GREENLIGHT_REPORT_BUCKET": "reports"}
+    # WHEN its verdict is published
+    done = publish_verdict(
+        None,
+        controller="CODE_DEPLOY",
+        hook=HOOK,
+        reason="SpecError: bad",
+        aws=AwsClients(session=session),
+        time_left=60,
+        env=env,
+        deployment={"id": "d-ABCDEFGHI"},
+    )
+    # THEN an ERROR report with the reason is in the bucket
+    assert done.steps == {"s3": "ok"}
+    stored = json.loads(session.client("s3").get_object(Bucket="reports", Key=done.key)["Body"].read())
+    assert stored["verdict"] == "ERROR" and stored["reason"] == "SpecError: bad" and stored["checks"] == []
+    # AND with nothing configured, nothing is attempted
+    assert publish_verdict(None, controller="ECS", hook=HOOK, reason="x", aws=None, time_left=60, env={}).steps == {}
