@@ -253,3 +253,24 @@ def publish_verdict(
     except Exception as exc:  # publishing must never cost the answer
         log.warning("report not published: %s", redact.mask_text(f"{type(exc).__name__}: {exc}"))
         return Published(steps={"publish": "failed"})
+
+
+REPORT_DETAIL = "greenlight_report"
+
+
+def with_report_location(answer: dict[str, Any], published: Published) -> dict[str, Any]:
+    """The ECS answer with `hookDetails.greenlight_report` (the report's s3:// URI) when one was written and it
+    fits; otherwise the answer as it was: the key must never turn a valid answer into an invalid one."""
+    from greenlight.reporting.ecs import ResponseError, validate_response
+
+    location = published.location
+    details = answer.get("hookDetails")
+    if location is None or not isinstance(details, Mapping):
+        return answer
+    candidate = {**answer, "hookDetails": {**details, REPORT_DETAIL: f"s3://{location['bucket']}/{location['key']}"}}
+    try:
+        validate_response(candidate)
+    except ResponseError as exc:
+        log.warning("the report's key is left out of hookDetails: %s", exc)
+        return answer
+    return candidate

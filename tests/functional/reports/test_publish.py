@@ -177,3 +177,20 @@ def test_publish_verdict_of_a_validation_that_did_not_complete(aws_env: Any) -> 
     assert stored["verdict"] == "ERROR" and stored["reason"] == "SpecError: bad" and stored["checks"] == []
     # AND with nothing configured, nothing is attempted
     assert publish_verdict(None, controller="ECS", hook=HOOK, reason="x", aws=None, time_left=60, env={}).steps == {}
+
+
+def test_ecs_answer_carries_the_report_key_only_when_it_fits() -> None:
+    from greenlight.reporting import ecs
+    from greenlight.reporting.publish import Published, with_report_location
+
+    answer = ecs.failure("health failed")
+    written = Published(key="greenlight/ECS/x/POST_TEST_TRAFFIC_SHIFT/t-FAILED.json", bucket="reports")
+    # GIVEN a written report WHEN the answer is completed THEN hookDetails name it, and the answer stays valid
+    done = with_report_location(answer, written)
+    assert done["hookDetails"]["greenlight_report"] == f"s3://reports/{written.key}"
+    assert done["hookStatus"] == "FAILED" and done["hookDetails"]["greenlight"] == answer["hookDetails"]["greenlight"]
+    ecs.validate_response(done)
+    # AND without a written report, or when the key would not fit, the answer is unchanged
+    assert with_report_location(answer, Published()) is answer
+    huge = Published(key="k" * (ecs.MAX_DETAILS_BYTES + 10), bucket="reports")
+    assert with_report_location(answer, huge) is answer
