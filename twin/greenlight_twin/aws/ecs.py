@@ -368,8 +368,10 @@ def update_service_deployment(
     status_reason: str | None = None,
     target_revision: RevisionSummary | None = None,
     source_revisions: list[RevisionSummary] | None = None,
+    lifecycle_hook_details: list[dict[str, Any]] | None = None,
 ) -> None:
-    """Move a service deployment on: its status, lifecycle stage, or its revisions' counts and weights."""
+    """Move a service deployment on: its status, lifecycle stage, its revisions' counts and weights, or the
+    hooks it is running (`lifecycleHookDetails`: hookId, targetType, targetArn, status, expiresAt, timeoutAction)."""
     backend = _backend_for(deployment_arn, "service deployment ARN")
     with _lock:
         deployment = _state(backend).deployments.get(deployment_arn)
@@ -379,6 +381,8 @@ def update_service_deployment(
             deployment["_target"] = target_revision
         if source_revisions is not None:
             deployment["_sources"] = list(source_revisions)
+        if lifecycle_hook_details is not None:
+            deployment["lifecycleHookDetails"] = [dict(d) for d in lifecycle_hook_details]
         _apply(deployment, status=status, lifecycle_stage=lifecycle_stage, status_reason=status_reason, now=utcnow())
         _, service = _service(deployment["serviceArn"])
         _refresh_current_revisions(service, deployment)
