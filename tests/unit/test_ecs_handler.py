@@ -602,7 +602,6 @@ def test_ecs_handler_answers_in_time_when_describe_service_deployments_hangs(
     # GIVEN an ECS endpoint that accepts connections and never answers (botocore would wait 10s per read,
     # with retries), and a function with 3s left and a 1s reserve
     from greenlight_twin.aws import session
-
     from support.servers import SilentServer
 
     env = {**spec_env([_check("home", "P", 1)]), "GREENLIGHT_REPORT_RESERVE": "1"}
