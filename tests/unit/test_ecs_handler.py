@@ -617,3 +617,19 @@ def test_ecs_handler_answers_in_time_when_describe_service_deployments_hangs(
     assert "TimeoutError" in out["reason"]
     assert left_ms > 0
     print(f"DescribeServiceDeployments hanging: answered with {left_ms} ms of 3000 left (reserve 1000 ms)")
+
+
+def test_ecs_handler_no_time_at_start_fails_closed_but_never_blocks_a_rollback(
+    spec_env: Callable[..., dict[str, str]], aws: AwsClients
+) -> None:
+    # GIVEN a function invoked with less time left than the default reserve (15s), and a spec with checks
+    env = {k: v for k, v in spec_env([_check("home", "P", 1)]).items() if k != "GREENLIGHT_REPORT_RESERVE"}
+    rollback = json.loads((EVENTS / "ecs-rollback-PRODUCTION_TRAFFIC_SHIFT.json").read_text())
+    # WHEN a forward stage and a rollback re-run are invoked
+    forward = handle(_event(), FakeLambdaContext(5_000), aws=aws, env=env)
+    during_rollback = handle(rollback, FakeLambdaContext(5_000), aws=aws, env=env)
+    # THEN the forward stage fails at once, saying time ran out, before any AWS call or measurement; the
+    # rollback goes on
+    assert forward["hookStatus"] == FAILED and "TimeoutError" in forward["reason"] and "at start" in forward["reason"]
+    assert during_rollback["hookStatus"] == SUCCEEDED
+    assert ScriptedCheck.calls == {}

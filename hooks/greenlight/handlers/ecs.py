@@ -289,6 +289,10 @@ class _Invocation:
         ev = self.ev
         try:
             settings = Settings.from_env(self.env, allowed_hooks=lifecycle.ALL_HOOK_NAMES)
+            # Before the spec is read, its report_reserve is unknown: the function's own setting, else the default.
+            plan.TimeLeft(
+                lambda: remaining_seconds(self.lambda_context), plan.reserve_for(None, settings.reserve), self.clock
+            ).beyond_reserve("at start")
             spec = plan.load_spec(settings.spec_location, self.env, self.aws)
         except Exception as exc:
             if not ev.rollback:
