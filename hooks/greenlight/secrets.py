@@ -161,4 +161,10 @@ def resolve_headers(spec_headers: Mapping[str, Any], ctx: CheckContext) -> tuple
             secrets.add(headers[name])
         else:
             headers[name] = str(value)
+            if redact.is_secret_header(name):
+                # A credential written in the spec (often `${VAR}` from the environment) is as secret as a
+                # fetched one: masked in every output, whole and without its scheme word.
+                for form in redact.header_secrets(headers[name]):
+                    secrets.add(form)
+                    redact.remember(form)
     return headers, secrets

@@ -11,6 +11,7 @@ from typing import Any
 from greenlight import lifecycle
 from greenlight.checks import KINDS, Check, Destination, Target, TlsSettings, check_class
 from greenlight.engine.policy import Policy
+from greenlight.probe import redact
 from greenlight.spec.errors import Problem, SpecError
 from greenlight.spec.schema import Bool, Duration, Field, Int, ListOf, Obj, Str, Type, join
 
@@ -190,13 +191,24 @@ def expand(value: Any, env: Mapping[str, str], path: str, problems: list[Problem
                 return "${"
             name, default = m.group(1), m.group(2)
             if name in env:
-                return env[name]
-            if default is not None:
-                return default
-            problems.append(Problem(path, f"environment variable {name} is not set"))
-            return m.group(0)
+                found = env[name]
+            elif default is not None:
+                found = default
+            else:
+                problems.append(Problem(path, f"environment variable {name} is not set"))
+                return m.group(0)
+            if sensitive:
+                redact.remember(found)
+            return found
 
-        return _VAR.sub(sub, value)
+        # A value expanded into a secret-looking field (headers.Authorization, X-Api-Key, ...) is a credential
+        # from here on: every output of the process masks it (greenlight.probe.redact).
+        sensitive = redact.is_secret_header(path.rpartition(".")[2])
+        expanded = _VAR.sub(sub, value)
+        if sensitive and expanded != value:
+            for form in redact.header_secrets(expanded):
+                redact.remember(form)
+        return expanded
     if isinstance(value, list):
         return [expand(v, env, join(path, i), problems) for i, v in enumerate(value)]
     if isinstance(value, dict):
