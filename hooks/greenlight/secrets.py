@@ -89,7 +89,8 @@ def _fetch_bounded(kind: str, name: str, client: Any, ref: str, limit: float) ->
 
     def work() -> None:
         try:
-            box["value"] = _read(kind, name, client)
+            with redact.secret_fetch():
+                box["value"] = _read(kind, name, client)
         except Exception as exc:  # reported below without the exception's own text
             box["error"] = exc
 

@@ -7,12 +7,13 @@ with their query strings, botocore logs response bodies) cannot leak a secret va
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
@@ -164,11 +165,36 @@ def mask_text(value: str) -> str:
     return text(value)
 
 
+_fetching = threading.local()
+# Where a record made during a secret fetch stops being shown: its first structure or bytes literal.
+_STRUCTURE = re.compile(r"[{\[]|b'|b\"")
+
+
+@contextlib.contextmanager
+def secret_fetch() -> Iterator[None]:
+    """While this thread fetches a secret, every log record it makes is masked from its first structure on.
+
+    The value is not known until the answer is parsed, but botocore logs the answer (at DEBUG) before
+    that: a `String` SSM parameter carries no marker such as SecureString, so only where it was logged
+    from tells it is secret. The operation names and the text before the data stay readable.
+    """
+    _fetching.active = True
+    try:
+        yield
+    finally:
+        _fetching.active = False
+
+
 def _mask_record(record: logging.LogRecord) -> None:
     try:
         message = record.getMessage()
     except Exception:  # a record whose arguments do not fit its format: leave it to logging's own report
         return
+    if getattr(_fetching, "active", False):
+        cut = _STRUCTURE.search(message)
+        if cut is not None:
+            message = message[: cut.start()] + f"{MASK} (made while fetching a secret)"
+            record.msg, record.args = message, None
     masked = mask_text(message)
     if masked != message:
         record.msg, record.args = masked, None
