@@ -44,7 +44,7 @@ def echo_green(request: Recorded) -> Reply:
     """Echoes what it got, like a careless debug endpoint; redirects /r to a URL carrying a token."""
     if request.path.startswith("/r"):
         return Reply(302, headers={"Location": f"/landing?access_token={QUERY_REDIRECT}"})
-    seen = {k: v for k, v in request.headers.items()}
+    seen = dict(request.headers)
     return Reply(200, json={"seen": seen, "path": request.path}, headers={"X-Echo": str(seen)})
 
 
