@@ -32,7 +32,8 @@ class _StrictLoader(yaml.SafeLoader):
     one's checks, and an unhealthy green would pass)."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        self.flatten_mapping(node)  # merge keys (`<<: *base`) may be overridden: that is what they are for
+        # Only the keys written in this mapping are compared: a key merged in (`<<: *base`) may be
+        # overridden, that is what merges are for. PyYAML merges them in flatten_mapping, called after.
         seen: dict[Any, yaml.Node] = {}
         for key_node, _ in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
@@ -56,6 +57,7 @@ class _StrictLoader(yaml.SafeLoader):
                     key_node.start_mark,
                 )
             seen[key] = key_node
+        self.flatten_mapping(node)
         return super().construct_mapping(node, deep=deep)
 
 

@@ -27,7 +27,9 @@ def _tls_problems(tls: dict[str, Any], path: str, problems: list[Problem]) -> No
     bundle = tls.get("ca_bundle")
     if isinstance(bundle, str) and bundle and not Path(bundle).is_file():
         # Found missing now, not at the first probe: a missing file would otherwise fail every check the same way.
-        problems.append(Problem(join(path, "ca_bundle"), f"no file at {show(bundle)} (a PEM file of CA certificates)"))
+        problems.append(
+            Problem(join(path, "ca_bundle"), f"no file at {bundle[:300]!r} (a PEM file of CA certificates)")
+        )
 
 
 TLS = Obj(
