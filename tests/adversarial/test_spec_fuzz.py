@@ -145,6 +145,12 @@ def test_spec_fuzz_deep_nesting_in_patterns(depth: int, opener: str) -> None:
 
 # --- the CLI, as a separate process ------------------------------------------------------------------------
 
+# Nine levels of nine-fold aliases: 9**9 values once expanded, from a dozen lines.
+ALIAS_BOMB = (
+    "a: &a [x, x, x, x, x, x, x, x, x]\n"
+    + "".join(f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 9)}]\n" for i in range(8))
+    + "version: 1\nhooks: {}\n"
+).encode()
 PATHOLOGICAL: dict[str, bytes] = {
     "deep YAML lists": b"version: 1\nhooks: " + b"[" * 20000 + b"]" * 20000,
     "deep YAML mappings": b"version: 1\nhooks: " + b"{a: " * 5000 + b"1" + b"}" * 5000,
@@ -153,12 +159,7 @@ PATHOLOGICAL: dict[str, bytes] = {
     "not UTF-8": "version: 1\nhooks: {}\n# café".encode("latin-1"),
     "non-string keys": b"version: 1\nhooks: {1: [], null: [], true: [], 2.5: []}\n",
     "unhashable key": b"version: 1\nhooks: {? [a, b] : []}\n",
-    "alias bomb": b"a: &a [x, x, x, x, x, x, x, x, x]\n"
-    + b"".join(
-        f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n".encode()
-        for i in range(8)
-    )
-    + b"version: 1\nhooks: {}\n",
+    "alias bomb": ALIAS_BOMB,
     "huge repeat count": yaml.safe_dump(replaced(VALID, ("hooks", HOOK, 0, "count"), 10**12)).encode(),
     "deep regex": yaml.safe_dump(
         replaced(VALID, ("hooks", HOOK, 0, "http", "expect", "body_matches"), "(" * 5000 + ")" * 5000)
