@@ -28,14 +28,14 @@ CAP = 1024
 BIG = "head " + "x" * 4000 + " forbidden-word tail"
 
 
-def run_once(url: str, expect: dict[str, Any], *, timeout: float = 5.0) -> Any:
+def run_once(url: str, expect: dict[str, Any], *, timeout: float = 5.0, cap: int = CAP) -> Any:
     """One measurement of an http check whose body and expectations go through the real schema."""
     doc = {"version": 1, "hooks": {"AfterAllowTestTraffic": [{"name": "c", "http": {"path": "/", "expect": expect}}]}}
     clean = spec_schema().validate(doc, "", problems := [])
     assert not problems, problems
     body = clean["hooks"]["AfterAllowTestTraffic"][0]["http"]
     check = HttpCheck("c", Policy(count=1, timeout=timeout), body)
-    ctx = CheckContext(target=Target(test_url=url, max_body_bytes=CAP), deadline=Deadline.after(30))
+    ctx = CheckContext(target=Target(test_url=url, max_body_bytes=cap), deadline=Deadline.after(30))
     check.prepare(ctx)
     return check.measure(ctx)
 
@@ -61,6 +61,16 @@ def test_probe_truncated_body_never_proves_an_absence(expect: dict[str, Any], st
     # THEN the verdict is only what the part read can prove
     assert m.status is status, m.reason
     assert words in m.reason
+
+
+def test_probe_hostile_json_nesting_fails_the_measurement() -> None:
+    # GIVEN green answers JSON nested far deeper than the interpreter's stack, within the cap
+    with HttpServer(Reply(200, body="[" * 200_000 + "]" * 200_000)) as green:
+        # WHEN a JSON expectation judges it
+        m = run_once(green.url, {"json": {"a": 1}}, cap=1024 * 1024)
+    # THEN a verdict, not a crash
+    assert m.status is Status.FAIL, m.reason
+    assert "nested too deeply" in m.reason
 
 
 def test_probe_body_within_the_cap_is_judged_whole() -> None:

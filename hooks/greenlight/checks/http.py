@@ -177,6 +177,9 @@ def _evaluate_json(resp: Response, wanted: Mapping[str, Any]) -> list[str]:
         doc = resp.json()
     except ValueError as exc:
         return [f"body is not valid JSON ({exc.__class__.__name__}: {str(exc)[:80]})"]
+    except RecursionError:
+        # json.loads recurses once per level: a body of 100000 `[` is not a document any check can use.
+        return ["body is JSON nested too deeply to read"]
     out = []
     for expr, value in wanted.items():
         seen = jmespath.search(expr, doc)
