@@ -136,6 +136,20 @@ def test_spec_fuzz_regex_and_jmespath(expr: str) -> None:
 
 
 @FUZZ
+@given(st.text(max_size=80))
+def test_spec_fuzz_identity_jmespath(expr: str) -> None:
+    for json_path in (expr, "(" * 400 + "a" + ")" * 400):
+        identity = {"path": "/version", "json": json_path, "expected": {"value": "1.0"}}
+        read(
+            {
+                "version": 1,
+                "target": {"test_url": "http://127.0.0.1:1"},
+                "hooks": {HOOK: [{"name": "v", "identity": identity}]},
+            }
+        )
+
+
+@FUZZ
 @given(st.integers(min_value=1, max_value=3000), st.sampled_from(["(", "[", "{", "("]))
 def test_spec_fuzz_deep_nesting_in_patterns(depth: int, opener: str) -> None:
     closer = {"(": ")", "[": "]", "{": "}"}[opener]

@@ -50,6 +50,22 @@ EXPECT = Obj(
 )
 
 
+def jmespath_problem(expr: str) -> str | None:
+    """Why `expr` is not a usable JMESPath (compiled here, when the spec is read), or None."""
+    import jmespath
+
+    if len(expr) > MAX_JMESPATH:
+        return f"a JMESPath of {len(expr)} characters is longer than {MAX_JMESPATH}"
+    try:
+        jmespath.compile(expr)
+    except jmespath.exceptions.JMESPathError as exc:  # ParseError, and e.g. lexer errors
+        return f"invalid JMESPath: {' '.join(str(exc).split())[:300]}"
+    except RecursionError:
+        # jmespath's parser recurses once per nesting level: `((((...))))` deep enough exhausts the stack.
+        return "invalid JMESPath: nested too deeply"
+    return None
+
+
 def _check_body(body: dict[str, Any], path: str, problems: list[Problem]) -> None:
     if body.get("path") is not None and body.get("url") is not None:
         problems.append(Problem(join(path, "url"), "give either 'path' or 'url', not both"))
@@ -68,22 +84,13 @@ def _check_body(body: dict[str, Any], path: str, problems: list[Problem]) -> Non
         if isinstance(prefix, str) and any(c in prefix for c in "\r\n"):
             problems.append(Problem(join(join(join(path, "headers"), name), "prefix"), "contains CR or LF"))
     if body.get("expect"):
-        import jmespath
-
         for expr in body["expect"].get("json") or {}:
             if not isinstance(expr, str) or not expr:
                 continue  # the key itself was already reported as invalid
             where = join(join(path, "expect"), f"json.{expr if len(expr) <= 60 else expr[:57] + '...'}")
-            if len(expr) > MAX_JMESPATH:
-                problems.append(Problem(where, f"a JMESPath of {len(expr)} characters is longer than {MAX_JMESPATH}"))
-                continue
-            try:
-                jmespath.compile(expr)
-            except jmespath.exceptions.JMESPathError as exc:  # ParseError, and e.g. lexer errors
-                problems.append(Problem(where, f"invalid JMESPath: {' '.join(str(exc).split())[:300]}"))
-            except RecursionError:
-                # jmespath's parser recurses once per nesting level: `((((...))))` deep enough exhausts the stack.
-                problems.append(Problem(where, "invalid JMESPath: nested too deeply"))
+            why = jmespath_problem(expr)
+            if why:
+                problems.append(Problem(where, why))
 
 
 SCHEMA = Obj(
