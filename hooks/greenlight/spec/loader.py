@@ -69,7 +69,7 @@ def _shown_key(key: Any) -> str:
 def parse_text(text: str, source: str) -> Any:
     """Parse YAML (JSON is accepted, being YAML); syntax errors name the line and column, duplicate keys both lines."""
     try:
-        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506  # a SafeLoader subclass
+        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506  # nosec B506  # a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
