@@ -216,7 +216,7 @@ def test_template_layer_holds_pinned_runtime_dependencies() -> None:
     pins = dict(line.split("==", 1) for line in lines if line and not line.startswith("#"))
 
     # THEN Powertools is bundled (not AWS's public layer), with the other runtime dependencies, each pinned
-    assert {name.lower() for name in pins} == {"aws-lambda-powertools", "boto3", "requests", "pyyaml"}
+    assert {name.lower() for name in pins} == {"aws-lambda-powertools", "boto3", "requests", "pyyaml", "google-re2"}
     assert all(re.fullmatch(r"\d+(\.\d+)+", version) for version in pins.values())
     assert (ROOT / "hooks" / "greenlight" / "default_spec.yaml").is_file()
 
