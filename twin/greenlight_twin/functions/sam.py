@@ -26,7 +26,6 @@ import json
 import os
 import shutil
 import subprocess
-import tempfile
 import threading
 import time
 import uuid
@@ -309,6 +308,7 @@ class SamFunction:
         self._lock = threading.Lock()
         self._stopped = False
         self._current: subprocess.Popen[bytes] | None = None
+        self.events: list[Path] = []  # invoke mode: the event file of each invocation
 
     @property
     def name(self) -> str:
@@ -370,9 +370,11 @@ class SamFunction:
 
     def _invoke_cli(self, event: Any, wait: float) -> InvocationResult:
         env_file = self.runtime.env_file(self.variables)
-        with tempfile.NamedTemporaryFile("w", suffix=".json", dir=self.runtime.log_dir, delete=False) as handle:
-            json.dump(event, handle)
-            event_path = Path(handle.name)
+        # Kept, one file per invocation: the events the twin generated, to run again by hand.
+        event_path = self.runtime.log_dir / "events" / f"{self.config.logical_id}-{len(self.events) + 1:02d}.json"
+        event_path.parent.mkdir(parents=True, exist_ok=True)
+        event_path.write_text(json.dumps(event, indent=2))
+        self.events.append(event_path)
         cmd = [
             self.runtime.sam, "local", "invoke", self.config.logical_id, "--event", str(event_path),
             "--container-host-interface", "127.0.0.1",
@@ -399,7 +401,6 @@ class SamFunction:
             finally:
                 self._current = None
                 with contextlib.suppress(OSError):
-                    event_path.unlink()
                     env_file.unlink()
         duration_ms = (time.monotonic() - started) * 1000.0
         lines = [line for line in out.decode(errors="replace").splitlines() if line.strip()]
