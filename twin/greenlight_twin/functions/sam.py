@@ -130,6 +130,7 @@ class SamRuntime:
         built = self.build_dir / "template.yaml"
         if self._built:
             return built
+        self.check_image()
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log = self.log_dir / "sam-build.log"
         cmd = [
@@ -146,6 +147,18 @@ class SamRuntime:
             raise LambdaStartError(f"sam build failed (exit {done.returncode}, log {log}):\n{tail}")
         self._built = True
         return built
+
+    def check_image(self) -> None:
+        """The image SAM is told to use is there (with --skip-pull-image SAM would only fail at the first call)."""
+        image = self.settings.image
+        if not image:
+            return
+        try:
+            found = subprocess.run(["docker", "image", "inspect", image], capture_output=True, timeout=30, check=False)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise LambdaStartError(f"cannot ask Docker for image {image}: {exc}") from exc
+        if found.returncode != 0:
+            raise LambdaStartError(f"no Docker image {image}: build it with make lambda-image (scripts/lambda-image)")
 
     # -- what every command shares ----------------------------------------------------------------
     def common_args(self, env_file: Path) -> list[str]:
