@@ -22,7 +22,7 @@ from pathlib import Path
 
 from greenlight_twin.functions.errors import LambdaStartError
 
-__all__ = ["BridgeRelay", "bridge_address", "is_bridge_address"]
+__all__ = ["BridgeRelay", "bridge_address", "bridge_interfaces", "is_bridge_address"]
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ def _interface_address(name: str) -> str | None:
     return socket.inet_ntoa(packed[20:24])
 
 
-def _bridge_interfaces() -> dict[str, str]:
+def bridge_interfaces() -> dict[str, str]:
     found = {}
     with contextlib.suppress(OSError):
         for entry in Path("/sys/class/net").iterdir():
@@ -53,7 +53,7 @@ def _bridge_interfaces() -> dict[str, str]:
 
 def is_bridge_address(address: str) -> bool:
     """True for an address of a Docker bridge interface of this host (docker0, br-...)."""
-    return address in _bridge_interfaces().values()
+    return address in bridge_interfaces().values()
 
 
 def bridge_address(network: str = "bridge") -> str:
@@ -72,7 +72,7 @@ def bridge_address(network: str = "bridge") -> str:
         with contextlib.suppress(ValueError):
             if ipaddress.ip_address(word).version == 4 and is_bridge_address(word):
                 return word
-    bridges = _bridge_interfaces()
+    bridges = bridge_interfaces()
     if network == "bridge" and "docker0" in bridges:
         return bridges["docker0"]
     detail = (done.stderr or done.stdout).strip()[:200]
