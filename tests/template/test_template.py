@@ -205,7 +205,12 @@ def test_template_globals_set_runtime_architecture_limits_and_powertools(templat
         "POWERTOOLS_SERVICE_NAME": "greenlight",
         "POWERTOOLS_METRICS_NAMESPACE": "greenlight",
         "POWERTOOLS_LOG_LEVEL": {"Ref": "LogLevel"},
+        # Declared for sam local only (it passes on declared variables alone); absent in AWS (docs/sam-local.md).
+        "AWS_ENDPOINT_URL": {
+            "Fn::If": ["HasLocalAwsEndpoint", {"Ref": "LocalAwsEndpointUrl"}, {"Ref": "AWS::NoValue"}]
+        },
     }
+    assert params["LocalAwsEndpointUrl"]["Default"] == ""
     assert params["GreenlightSpec"]["Default"] == ""
     assert glob["LoggingConfig"] == {"LogGroup": {"Ref": "HookLogGroup"}}
 
