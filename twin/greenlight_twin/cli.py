@@ -112,6 +112,23 @@ def _twin_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--workdir", type=Path, default=None, help="where the tasks' and functions' logs go")
     group.add_argument("--verbose", "-v", action="store_true", help="every target health change and measurement")
     group.add_argument(
+        "--lambda",
+        dest="lambda_backend",
+        choices=("rie", "sam"),
+        default="rie",
+        help="how the hook functions run: rie (default: the Runtime Interface Emulator, no Docker) or sam "
+        "(sam local start-lambda, containers on python3.13; needs Docker and --template)",
+    )
+    group.add_argument(
+        "--sam-image", default=None, help="--invoke-image for SAM (default: SAM's own; scripts/lambda-image builds one)"
+    )
+    group.add_argument(
+        "--bind-address",
+        default=None,
+        help="where containers reach the twin, relayed to 127.0.0.1 (default: none; with --lambda sam the Docker "
+        "bridge's address); only a Docker bridge address is accepted",
+    )
+    group.add_argument(
         "--default-hook-timeout",
         type=float,
         default=60.0,
@@ -238,6 +255,9 @@ def _config(args: argparse.Namespace) -> Any:
         test_port=args.test_port,
         workdir=args.workdir,
         hook_timeout=args.default_hook_timeout,
+        lambda_backend=args.lambda_backend,
+        sam_image=args.sam_image,
+        bind_address=args.bind_address,
     )
 
 

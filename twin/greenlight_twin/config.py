@@ -61,6 +61,14 @@ class TwinConfig:
     log_level: str = "INFO"  # POWERTOOLS_LOG_LEVEL of the hook functions
     workdir: Path | None = None  # logs of the tasks and functions; None: a fresh temporary folder
     rie: Path | None = None  # the Runtime Interface Emulator; None: find_rie()
+    # How the hook functions run: "rie" (the Runtime Interface Emulator on the host, no Docker) or "sam" (the SAM
+    # CLI's `sam local start-lambda`, containers on the runtime's Python; needs Docker and `template`).
+    lambda_backend: str = "rie"
+    sam_mode: str = "start-lambda"  # or "invoke": one `sam local invoke` per invocation
+    sam_image: str | None = None  # --invoke-image for SAM; None: SAM's own base image
+    # Where containers reach the twin (its AWS endpoint and listeners, relayed to 127.0.0.1): None for the rie
+    # backend; for sam, the Docker bridge's address (found when not given). Never an external interface.
+    bind_address: str | None = None
 
     def checked(self) -> TwinConfig:
         """This configuration with the controller's name normalised; TwinError naming every problem."""
@@ -90,6 +98,10 @@ class TwinConfig:
             problems.append(f"load_balancer {self.load_balancer!r} is not one of {', '.join(LOAD_BALANCERS)}")
         if self.service_connect and controller != "ECS":
             problems.append("service_connect needs the ECS controller (Service Connect test traffic rules are ECS's)")
+        if self.lambda_backend not in ("rie", "sam"):
+            problems.append(f"lambda_backend {self.lambda_backend!r} is not one of rie, sam")
+        if self.lambda_backend == "sam" and self.template is None:
+            problems.append("the sam backend builds the functions with sam build: give the SAM template (--template)")
         if problems:
             raise TwinError("twin configuration: " + "; ".join(problems))
         return replace(self, controller=controller)
