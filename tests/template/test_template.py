@@ -75,6 +75,13 @@ MODES = {
         "GreenlightSpec": "ssm:/greenlight/spec",
         "TestListenerIngressCidr": "203.0.113.7/32",
     },
+    "demo-with-reports": {
+        "ReportBucketName": "team-reports",
+        "ReportKmsKeyArn": "arn:aws:kms:eu-south-1:123456789012:key/0a1b2c3d-0000-4000-8000-000000000001",
+        "NotificationTopicArn": "arn:aws:sns:eu-south-1:123456789012:deployments",
+        "WebhookSecretArn": "arn:aws:secretsmanager:eu-south-1:123456789012:secret:chat-webhook-AbCdEf",
+        "CreateDashboard": "true",
+    },
 }
 DEMO_PARAMS = {"AppImage": "123456789012.dkr.ecr.eu-south-1.amazonaws.com/greenlight-sample:1.0.0"}
 
@@ -205,6 +212,13 @@ def test_template_globals_set_runtime_architecture_limits_and_powertools(templat
         "POWERTOOLS_SERVICE_NAME": "greenlight",
         "POWERTOOLS_METRICS_NAMESPACE": "greenlight",
         "POWERTOOLS_LOG_LEVEL": {"Ref": "LogLevel"},
+        # Where reports and notifications go (docs/reports.md; tests/template/test_template_reports.py).
+        "GREENLIGHT_REPORT_BUCKET": {"Ref": "ReportBucketName"},
+        "GREENLIGHT_REPORT_PREFIX": {"Ref": "ReportPrefix"},
+        "GREENLIGHT_REPORT_KMS_KEY_ARN": {"Ref": "ReportKmsKeyArn"},
+        "GREENLIGHT_EVENT_BUS": {"Fn::If": ["PublishEvents", "default", ""]},
+        "GREENLIGHT_SNS_TOPIC_ARN": {"Ref": "NotificationTopicArn"},
+        "GREENLIGHT_WEBHOOK_SECRET_ARN": {"Ref": "WebhookSecretArn"},
         # Declared for sam local only (it passes on declared variables alone); absent in AWS (docs/sam-local.md).
         "AWS_ENDPOINT_URL": {
             "Fn::If": ["HasLocalAwsEndpoint", {"Ref": "LocalAwsEndpointUrl"}, {"Ref": "AWS::NoValue"}]
@@ -412,9 +426,14 @@ def declared_actions(*modules: str) -> set[str]:
     [
         (
             "CodeDeployHookRole",
-            ["greenlight.discovery.codedeploy", "greenlight.reporting.codedeploy", "greenlight.spec.loader"],
+            [
+                "greenlight.discovery.codedeploy",
+                "greenlight.reporting.codedeploy",
+                "greenlight.reporting.publish",
+                "greenlight.spec.loader",
+            ],
         ),
-        ("EcsHookRole", ["greenlight.discovery.ecs", "greenlight.spec.loader"]),
+        ("EcsHookRole", ["greenlight.discovery.ecs", "greenlight.reporting.publish", "greenlight.spec.loader"]),
     ],
 )
 def test_template_roles_grant_every_action_the_code_declares(
@@ -436,9 +455,14 @@ def test_template_roles_grant_every_action_the_code_declares(
     [
         (
             "CodeDeployHookRole",
-            ["greenlight.discovery.codedeploy", "greenlight.reporting.codedeploy", "greenlight.spec.loader"],
+            [
+                "greenlight.discovery.codedeploy",
+                "greenlight.reporting.codedeploy",
+                "greenlight.reporting.publish",
+                "greenlight.spec.loader",
+            ],
         ),
-        ("EcsHookRole", ["greenlight.discovery.ecs", "greenlight.spec.loader"]),
+        ("EcsHookRole", ["greenlight.discovery.ecs", "greenlight.reporting.publish", "greenlight.spec.loader"]),
     ],
 )
 def test_template_roles_grant_nothing_the_code_does_not_call(
