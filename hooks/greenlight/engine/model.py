@@ -46,6 +46,7 @@ class Measurement:
             "status": self.status.value,
             "reason": self.reason,
             "duration_ms": round(self.duration_ms, 1),
+            "at": round(self.at, 3),  # when it was taken (epoch seconds): the report's timeline
         }
         if self.details:
             out["details"] = self.details

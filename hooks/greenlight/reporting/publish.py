@@ -247,7 +247,7 @@ def publish_verdict(
         if result is None:
             run: dict[str, Any] = {"hook": hook or "?", "verdict": "ERROR", "succeeded": False, "reason": reason}
         else:
-            run = reports.run_dict(result)
+            run = result.to_dict()
         report = reports.build(run, source="lambda", controller=controller, deployment=deployment)
         return publish(report, aws=aws, settings=settings, budget=budget_for(controller, time_left, env))
     except Exception as exc:  # publishing must never cost the answer

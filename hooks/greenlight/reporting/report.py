@@ -235,18 +235,9 @@ def build(
     }
 
 
-def run_dict(result: RunResult) -> dict[str, Any]:
-    """`result.to_dict()` with each measurement's time (`at`, epoch seconds), which the report's timeline needs."""
-    out = result.to_dict()
-    for check, check_dict in zip(result.checks, out["checks"], strict=True):
-        for m, m_dict in zip(check.measurements, check_dict["measurements"], strict=True):
-            m_dict.setdefault("at", m.at)
-    return out
-
-
 def from_result(result: RunResult, **kwargs: Any) -> dict[str, Any]:
     """The report of a run the engine just returned (see `build` for the keyword arguments)."""
-    return build(run_dict(result), **kwargs)
+    return build(result.to_dict(), **kwargs)
 
 
 def dumps(report: Mapping[str, Any]) -> str:
