@@ -34,6 +34,7 @@ from greenlight.engine.model import CheckState, Verdict
 from greenlight.handlers.inputs import InvalidEventError, Settings, SettingsError, remaining_seconds
 from greenlight.reporting import ecs as reporting
 from greenlight.reporting import metrics as run_metrics
+from greenlight.reporting import publish
 from greenlight.reporting.ecs_state import (
     HookState,
     Identity,
@@ -409,9 +410,20 @@ class _Invocation:
             ends = planned.ends_at if planned.ends_at is not None else due
             paused = HookState(self.identity, self.round, self.started_at, outcome.states)
             return reporting.in_progress(paused, min(due, ends) - now)
-        log_result(result)
-        run_metrics.record_run(self.metrics_sink, result)
-        return self.final(result.succeeded, result.verdict.value, result.reason, reporting.results_of(result))
+        run_metrics.record_run(self.metrics_sink, result, controller=CONTROLLER)
+        # The answer is the return value: the report is published first, within a few seconds at most.
+        published = publish.publish_verdict(
+            result,
+            controller=CONTROLLER,
+            hook=ev.stage,
+            reason=result.reason,
+            aws=self.aws,
+            time_left=remaining_seconds(self.lambda_context),
+            env=self.env,
+        )
+        log_result(result, report_key=published.key)
+        answer = self.final(result.succeeded, result.verdict.value, result.reason, reporting.results_of(result))
+        return publish.with_report_location(answer, published)
 
     def repeated_answer(self, state: HookState) -> dict[str, Any] | None:
         """The answer already given, when `state` says this validation has ended; else None.

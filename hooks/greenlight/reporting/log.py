@@ -4,7 +4,7 @@ Every record about a check or a verdict carries `greenlight_event` ("check" or "
 so a reader (CloudWatch Logs Insights, the local twin) never parses message text:
 
 - check: `check` (CheckResult.to_dict()), `hook`, and `round` for resumed ECS validations;
-- verdict: `verdict`, `succeeded`, `reason`, `hook`, `context`.
+- verdict: `verdict`, `succeeded`, `reason`, `hook`, `context`, and `report_key` when the report was written to S3.
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ def log_check(check: CheckResult, hook: str, **extra: Any) -> None:
     )
 
 
-def log_result(result: RunResult) -> None:
-    """Per-check results and the verdict, as structured records."""
+def log_result(result: RunResult, *, report_key: str | None = None) -> None:
+    """Per-check results and the verdict, as structured records; `report_key`: the report's S3 key, if written."""
     for check in result.checks:
         log_check(check, result.hook)
     log.info(
@@ -46,6 +46,7 @@ def log_result(result: RunResult) -> None:
             "reason": result.reason,
             "hook": result.hook,
             "context": result.context,
+            **({"report_key": report_key} if report_key else {}),
         },
     )
 
