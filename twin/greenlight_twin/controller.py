@@ -106,6 +106,8 @@ class Twin:
         self.lb: LoadBalancer | None = None
         self.live: Live | None = None
         self.deployments: list[DeploymentOutcome] = []
+        # Each deployment's validation reports (HTML pages, the JSON beside each), by deployment id.
+        self.report_pages: dict[str, tuple[Path, ...]] = {}
         self._sides: list[ServiceSide] = []  # every side started, for close()
         self._lock = threading.Lock()  # one deployment at a time
         self._current: Player | None = None  # the deployment being played
@@ -455,10 +457,20 @@ class Twin:
                 )
             outcome = player.run()
             self.deployments.append(outcome)
+            self._write_reports(outcome)
             return outcome
         finally:
             self._current = None
             self._lock.release()
+
+    def _write_reports(self, outcome: DeploymentOutcome) -> None:
+        """The reports of the deployment's validations, under <workdir>/reports (greenlight_twin.reports)."""
+        from greenlight_twin.reports import write_reports
+
+        try:
+            self.report_pages[outcome.deployment_id] = write_reports(outcome, self.workdir / "reports")
+        except Exception as exc:  # a report is for people; the deployment's outcome stands without it
+            logger.warning("could not write the reports of %s: %s", outcome.deployment_id, exc)
 
     def _service_connect(self) -> dict[str, Any] | None:
         """The revisions' Service Connect configuration: the client alias is the production listener.

@@ -134,6 +134,8 @@ def run_demo(
             with watcher.watching():
                 outcome = twin.deploy(spec, version=scenario.version, env=scenario.env)
             print(outcome.summary(), file=out)
+            for page in twin.report_pages.get(outcome.deployment_id, ()):
+                print(f"report: {page}", file=out)
             print(f"production answered during the deployment: {watcher.describe()}", file=out, flush=True)
             ok = outcome.promoted == scenario.expect_promoted
             detail = "promoted" if outcome.promoted else f"rolled back at {outcome.failed_step}"
