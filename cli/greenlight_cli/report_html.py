@@ -83,6 +83,11 @@ def _times(checks: Sequence[Mapping[str, Any]]) -> tuple[float, float]:
     return start, max(end, start + 1e-3)
 
 
+def _span(seconds: float) -> str:
+    """An axis' length: milliseconds under a second, else seconds."""
+    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.1f} s"
+
+
 def _facts(report: Mapping[str, Any]) -> str:
     dep = report.get("deployment") or {}
     versions = dep.get("versions") or {}
@@ -159,7 +164,7 @@ def _timeline(checks: Sequence[Mapping[str, Any]]) -> str:
             )
     parts.append(
         f'<text x="{label_w}" y="{height - 4}" fill="#59636e">0 s</text>'
-        f'<text x="{width - pad}" y="{height - 4}" fill="#59636e" text-anchor="end">{end - start:.1f} s</text></svg>'
+        f'<text x="{width - pad}" y="{height - 4}" fill="#59636e" text-anchor="end">{_span(end - start)}</text></svg>'
     )
     legend = "".join(f'<span style="--c:{_COLORS[s]}">{s}</span>' for s in ("PASS", "FAIL", "ERROR"))
     return "".join(parts) + f'<div class="legend">{legend}</div>'
@@ -188,7 +193,7 @@ def _latency_plot(checks: Sequence[Mapping[str, Any]]) -> str:
         )
     parts.append(
         f'<text x="{left}" y="{height - 6}" fill="#59636e">0 s</text>'
-        f'<text x="{width - pad}" y="{height - 6}" fill="#59636e" text-anchor="end">{end - start:.1f} s</text>'
+        f'<text x="{width - pad}" y="{height - 6}" fill="#59636e" text-anchor="end">{_span(end - start)}</text>'
     )
     legend = []
     for i, c in enumerate(checks):
