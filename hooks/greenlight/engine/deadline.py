@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from greenlight.engine.clock import SYSTEM, Clock
@@ -16,6 +17,9 @@ class Deadline:
 
     @classmethod
     def after(cls, seconds: float, clock: Clock = SYSTEM) -> Deadline:
+        """`seconds` from now; ValueError unless it is a finite number (a NaN deadline never expires)."""
+        if not math.isfinite(seconds):
+            raise ValueError(f"a deadline must be a finite number of seconds, got {seconds!r}")
         return cls(clock.monotonic() + seconds, clock)
 
     def remaining(self) -> float:

@@ -92,7 +92,11 @@ def handle(
         from greenlight.discovery.codedeploy import CodeDeployDiscovery
 
         discovery = CodeDeployDiscovery(deployment_id, aws)
-        earlier = _earlier_outcome(discovery, settings.hook)
+        hook = settings.hook
+        # A fresh look-up (discovery keeps its answers): what CodeDeploy holds once this report is refused.
+        reporter.recorded_status = lambda: CodeDeployDiscovery(deployment_id, aws).lifecycle_event_status(hook)
+        # Every AWS call before the engine runs is bounded by the time beyond the reserve, not only per attempt.
+        earlier = time_left.bounded("the look-up of an earlier outcome", lambda: _earlier_outcome(discovery, hook))
         if earlier is not None:
             # A repeated invocation (at-least-once delivery): probing again could only flip the first result.
             log.warning(
@@ -110,7 +114,7 @@ def handle(
                 "reason": f"hook {settings.hook} already completed as {earlier} by an earlier invocation",
             }
 
-        spec = plan.load_spec(settings.spec_location, env, aws)
+        spec = time_left.bounded("loading the spec", lambda: plan.load_spec(settings.spec_location, env, aws))
         time_left = time_left.with_reserve(plan.reserve_for(spec, settings.reserve))
         planned = plan.prepare(spec, settings.hook, time=time_left, discovery=discovery)
         run_context: dict[str, Any] = {
@@ -130,6 +134,10 @@ def handle(
         reason = f"{type(exc).__name__}: {exc}"
         log.exception("validation did not complete; reporting Failed: %s", reason)
     outcome = reporter.report(succeeded)
+    if not outcome.recorded:
+        # Another invocation reported first: what holds is CodeDeploy's record, not this run's verdict.
+        reason = f"already completed as {outcome.status} by an earlier invocation; this one's {verdict} ({reason})"
+        verdict = "ALREADY_COMPLETED"
     return {
         "deploymentId": deployment_id,
         "status": outcome.status,
