@@ -1,0 +1,142 @@
+"""Time under attack: every path of the CodeDeploy hook reports before the Lambda's deadline.
+
+The contract (docs/guarantees.md, "Under attack"): whatever hangs — the target, a secret fetch in a check's
+prepare(), the spec's SSM parameter, discovery, the look-up of an earlier outcome — and whatever the reserve
+(1 s from the function's setting, a spec report_reserve below the default, a NaN or infinite value), the hook
+sends exactly one report before the Lambda context's deadline and returns before it. Each test prints its
+figures (run with -s): the Lambda time, when the handler returned, and the time left when the report went out.
+Nothing asserts on wall time beyond "before the Lambda context's deadline".
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import pytest
+from runtime_support import HOOK, Twin, http_spec, invoke_timed, write_spec
+
+from greenlight_twin.aws import faults
+from support.servers import SilentServer
+
+pytest_plugins = ["runtime_support"]  # its fixtures: twin_server, twin, fresh_state
+
+# A check that would outlive any Lambda: a 30 s measurement timeout, a thousand measurements, errors tolerated.
+UNBOUNDED = {
+    "name": "health",
+    "http": {"path": "/health"},
+    "count": 1000,
+    "interval": 0,
+    "timeout": "30s",
+    "consecutive_error_limit": 1000,
+}
+
+
+@pytest.mark.parametrize(("lambda_seconds", "reserve"), [(3.0, "1"), (5.0, "1"), (5.0, "1.5"), (8.0, "1")])
+def test_time_hanging_target_with_a_one_second_reserve_reports_in_time(
+    twin: Twin, tmp_path: Path, lambda_seconds: float, reserve: str
+) -> None:
+    # GIVEN green accepts connections and never answers, a check whose measurement timeout (30 s) is longer
+    #       than the whole Lambda, and only GREENLIGHT_REPORT_RESERVE of the Lambda kept for the report
+    with SilentServer() as green:
+        spec = write_spec(tmp_path, http_spec(green.url, checks=[UNBOUNDED]))
+        # WHEN the hook runs
+        timed = invoke_timed(twin, spec, seconds=lambda_seconds, env={"GREENLIGHT_REPORT_RESERVE": reserve})
+    timed.figures(f"hanging target, reserve {reserve}s")
+    # THEN the runner's backstop never ran past the run's deadline: Failed went out before the Lambda's end
+    timed.assert_reported_in_time()
+    assert timed.outcome["status"] == "Failed"
+    assert twin.execution().reports == ("Failed",)
+
+
+def test_time_spec_report_reserve_below_the_default_with_a_short_lambda_reports_in_time(
+    twin: Twin, tmp_path: Path
+) -> None:
+    # GIVEN a spec that keeps only 1 s for the report (the default is 15 s), a 4 s Lambda, and a hanging green
+    with SilentServer() as green:
+        doc = {**http_spec(green.url, checks=[UNBOUNDED]), "settings": {"report_reserve": "1s"}}
+        spec = write_spec(tmp_path, doc)
+        # WHEN the hook runs (the function sets no reserve of its own)
+        timed = invoke_timed(twin, spec, seconds=4.0)
+    timed.figures("spec report_reserve 1s")
+    # THEN the spec's reserve bounds the run, and the report still goes out in time
+    timed.assert_reported_in_time()
+    assert timed.outcome["status"] == "Failed"
+
+
+@pytest.mark.parametrize("raw", ["nan", "NaN", "inf", "-inf", "1e400", "-1", "abc", " "])
+def test_time_non_finite_or_bad_reserve_from_the_environment_is_refused_and_reported(
+    twin: Twin, tmp_path: Path, caplog: pytest.LogCaptureFixture, raw: str
+) -> None:
+    # GIVEN a GREENLIGHT_REPORT_RESERVE that is not a finite number of seconds >= 0 (NaN compares false with
+    #       everything, so it used to pass every check and leave the run unbounded)
+    caplog.set_level(logging.ERROR)
+    with SilentServer() as green:
+        spec = write_spec(tmp_path, http_spec(green.url, checks=[UNBOUNDED]))
+        # WHEN the hook runs in a 5 s Lambda
+        timed = invoke_timed(twin, spec, seconds=5.0, env={"GREENLIGHT_REPORT_RESERVE": raw})
+    timed.figures(f"GREENLIGHT_REPORT_RESERVE={raw!r}")
+    # THEN nothing is probed, Failed is reported at once, and the reason names the variable and its value
+    timed.assert_reported_in_time()
+    assert green.accepted == 0
+    assert timed.outcome["status"] == "Failed"
+    reason = timed.outcome["reason"]
+    assert "GREENLIGHT_REPORT_RESERVE" in reason and repr(raw) in reason
+    assert "finite number of seconds" in reason
+
+
+def test_time_huge_finite_reserve_reports_failed_at_once(twin: Twin, tmp_path: Path) -> None:
+    # GIVEN a reserve of 1e308 s: finite, valid, and far longer than any Lambda
+    with SilentServer() as green:
+        spec = write_spec(tmp_path, http_spec(green.url, checks=[UNBOUNDED]))
+        # WHEN the hook runs
+        timed = invoke_timed(twin, spec, seconds=5.0, env={"GREENLIGHT_REPORT_RESERVE": "1e308"})
+    timed.figures("GREENLIGHT_REPORT_RESERVE=1e308")
+    # THEN there is no time beyond the reserve: nothing is probed and Failed goes out at once, saying why
+    timed.assert_reported_in_time()
+    assert green.accepted == 0
+    assert timed.outcome["status"] == "Failed"
+    assert "reserve for reporting" in timed.outcome["reason"]
+
+
+@pytest.mark.parametrize(
+    ("action", "setup", "said"),
+    [
+        # a secret fetched by the check's prepare() (Secrets Manager holds the call)
+        ("secretsmanager:GetSecretValue", "secret", "cannot read secret"),
+        # the spec kept in SSM
+        ("ssm:GetParameter", "ssm-spec", "loading the spec did not answer"),
+        # the look-up of an earlier outcome of this hook (at-least-once delivery)
+        ("codedeploy:GetDeploymentTarget", "plain", "earlier outcome did not answer"),
+        # discovery of green's listeners (the spec says test_url: auto)
+        ("codedeploy:GetDeploymentGroup", "auto", "discovery did not answer"),
+    ],
+)
+def test_time_aws_call_that_hangs_before_measuring_is_bounded_by_the_reserve(
+    twin: Twin, tmp_path: Path, action: str, setup: str, said: str
+) -> None:
+    # GIVEN an AWS call the hook makes before it can measure, held by the service for 30 s (botocore would
+    #       wait 10 s per attempt, 3 attempts), a 6 s Lambda and a 1 s reserve
+    env = {"GREENLIGHT_REPORT_RESERVE": "1"}
+    with SilentServer() as green:
+        doc: dict[str, Any] = http_spec(green.url, checks=[{**UNBOUNDED, "count": 1, "timeout": "1s"}])
+        if setup == "secret":
+            doc["hooks"][HOOK][0]["http"]["headers"] = {"Authorization": {"secret": "secretsmanager:green/token"}}
+        if setup == "auto":
+            doc["target"] = {"test_url": "auto"}
+        spec: Path | str = write_spec(tmp_path, doc)
+        if setup == "ssm-spec":
+            import yaml
+
+            ssm = twin.server.session().client("ssm")
+            ssm.put_parameter(Name="/greenlight/spec", Type="String", Value=yaml.safe_dump(doc))
+            spec = "ssm:/greenlight/spec"
+        faults.delay(action, 30.0)
+        # WHEN the hook runs
+        timed = invoke_timed(twin, spec, seconds=6.0, env=env)
+    timed.figures(f"{action} held 30s")
+    # THEN the call is abandoned at the run's deadline, and Failed goes out before the Lambda's end, saying what hung
+    timed.assert_reported_in_time()
+    assert timed.outcome["status"] == "Failed"
+    assert said in timed.outcome["reason"]
