@@ -15,10 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from runtime_support import HOOK, Twin, http_spec, invoke_timed, write_spec
 
-from greenlight_twin.aws import faults
-from support.servers import SilentServer
+pytest.register_assert_rewrite("runtime_support")  # its assertions explain themselves too
+from runtime_support import HOOK, Twin, http_spec, invoke_timed, write_spec  # noqa: E402
+
+from greenlight_twin.aws import faults  # noqa: E402
+from support.servers import SilentServer  # noqa: E402
 
 pytest_plugins = ["runtime_support"]  # its fixtures: twin_server, twin, fresh_state
 
