@@ -11,6 +11,8 @@ Nothing asserts on wall time beyond "before the Lambda context's deadline".
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,9 @@ import pytest
 pytest.register_assert_rewrite("runtime_support")  # its assertions explain themselves too
 from runtime_support import HOOK, Twin, http_spec, invoke_timed, write_spec  # noqa: E402
 
+from greenlight.checks import KINDS, Check, CheckContext  # noqa: E402
+from greenlight.engine.model import Measurement, Status  # noqa: E402
+from greenlight.spec.schema import Field, Obj, Str  # noqa: E402
 from greenlight_twin.aws import faults  # noqa: E402
 from support.servers import SilentServer  # noqa: E402
 
@@ -142,3 +147,49 @@ def test_time_aws_call_that_hangs_before_measuring_is_bounded_by_the_reserve(
     timed.assert_reported_in_time()
     assert timed.outcome["status"] == "Failed"
     assert said in timed.outcome["reason"]
+
+
+class IgnoresEveryBound(Check):
+    """A throwaway kind that ignores its timeout and the deadline: it blocks in `where` until the test ends.
+
+    What the runner's backstops are for: a probe honours its own timeout, a badly written check does not."""
+
+    kind = "ignores_bounds"
+    schema = Obj({"where": Field(Str(choices=("prepare", "measure")), default="measure")})
+    release = threading.Event()
+
+    def prepare(self, ctx: CheckContext) -> None:
+        if self.body["where"] == "prepare":
+            self.release.wait(120)
+
+    def measure(self, ctx: CheckContext) -> Measurement:
+        self.release.wait(120)
+        return Measurement(Status.PASS, "released")
+
+
+@pytest.fixture
+def ignoring_kind(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setitem(KINDS, "ignores_bounds", f"{__name__}:IgnoresEveryBound")
+    IgnoresEveryBound.release.clear()
+    yield
+    IgnoresEveryBound.release.set()
+
+
+@pytest.mark.usefixtures("ignoring_kind")
+@pytest.mark.parametrize("where", ["prepare", "measure"])
+@pytest.mark.parametrize("lambda_seconds", [3.0, 5.0])
+def test_time_check_that_ignores_every_bound_with_a_one_second_reserve_reports_in_time(
+    twin: Twin, tmp_path: Path, where: str, lambda_seconds: float
+) -> None:
+    # GIVEN a check that blocks in `where` past its 30 s timeout, and a 1 s reserve: the runner's backstop
+    #       (GRACE past a measurement's bound) and its wait for the check's thread must both end by the run's
+    #       deadline, or the report lands after the Lambda's
+    check = {"name": "stuck", "ignores_bounds": {"where": where}, "timeout": "30s", "count": 3}
+    spec = write_spec(tmp_path, http_spec("http://127.0.0.1:9", checks=[check]))
+    # WHEN the hook runs
+    timed = invoke_timed(twin, spec, seconds=lambda_seconds, env={"GREENLIGHT_REPORT_RESERVE": "1"})
+    timed.figures(f"check stuck in {where}, reserve 1s")
+    # THEN Failed goes out before the Lambda's deadline
+    timed.assert_reported_in_time()
+    assert timed.outcome["status"] == "Failed"
+    assert twin.execution().reports == ("Failed",)
