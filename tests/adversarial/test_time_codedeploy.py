@@ -193,3 +193,27 @@ def test_time_check_that_ignores_every_bound_with_a_one_second_reserve_reports_i
     timed.assert_reported_in_time()
     assert timed.outcome["status"] == "Failed"
     assert twin.execution().reports == ("Failed",)
+
+
+def test_time_report_call_that_hangs_is_given_up_and_raised_before_the_lambdas_deadline(
+    twin: Twin, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # GIVEN CodeDeploy holds PutLifecycleEventHookExecutionStatus for 30 s (botocore: 10 s per attempt, 3 attempts),
+    #       a 4 s Lambda and a 1 s reserve
+    caplog.set_level(logging.ERROR)
+    faults.delay("codedeploy:PutLifecycleEventHookExecutionStatus", 30.0)
+    with SilentServer() as green:
+        spec = write_spec(tmp_path, http_spec(green.url, checks=[UNBOUNDED]))
+        # WHEN the hook runs and reports
+        timed = invoke_timed(twin, spec, seconds=4.0, env={"GREENLIGHT_REPORT_RESERVE": "1"})
+    print(
+        f"[time-to-report] report call held 30s: Lambda 4s, gave up after {timed.returned_after:.2f}s, "
+        f"{timed.report_left:.2f}s left when it was sent"
+    )
+    # THEN the handler stops waiting before the Lambda's deadline, logs the failure and raises it (a visible
+    #      Lambda error), instead of being stopped by Lambda with nothing said
+    assert timed.invocation.report_sends and timed.report_left is not None and timed.report_left > 0
+    assert timed.returned_after < timed.lambda_seconds
+    assert type(timed.invocation.error).__name__ == "ReportError"
+    assert "CodeDeploy did not answer" in str(timed.invocation.error)
+    assert any("CodeDeploy did not answer" in r.getMessage() for r in caplog.records)

@@ -23,6 +23,8 @@ FAILED = "Failed"
 UNKNOWN = "Unknown"
 # Longest wait for the recorded status after a refused report (the hook's answer is already in CodeDeploy).
 LOOKUP_TIMEOUT = 5.0
+# Time kept after a report call is given up, for the error to be logged and raised before Lambda stops the function.
+SEND_MARGIN = 0.25
 ACTION = "codedeploy:PutLifecycleEventHookExecutionStatus"
 
 
@@ -105,6 +107,46 @@ class CodeDeployReporter:
         worker.join(limit)
         return (box[0] if box else None) or UNKNOWN
 
+    def _send(self, status: str) -> None:
+        """PutLifecycleEventHookExecutionStatus, waited for only until just before the function's time ends.
+
+        botocore bounds each attempt, not their sum: without this, a CodeDeploy API that does not answer would
+        keep the call going until Lambda stops the function, and the failure would never be logged."""
+
+        def call() -> None:
+            self.client.put_lifecycle_event_hook_execution_status(
+                deploymentId=self.deployment_id, lifecycleEventHookExecutionId=self.execution_id, status=status
+            )
+
+        if self.time_left is None:
+            call()
+            return
+        limit = max(self.time_left() - SEND_MARGIN, SEND_MARGIN)
+        box: dict[str, BaseException | None] = {}
+
+        def work() -> None:
+            try:
+                call()
+            except BaseException as exc:  # handed to the reporting thread below
+                box["error"] = exc
+            else:
+                box["error"] = None
+
+        worker = threading.Thread(target=work, name="greenlight-report", daemon=True)
+        worker.start()
+        worker.join(limit)
+        if "error" not in box:
+            message = (
+                f"cannot report {status} for {self._where()}: CodeDeploy did not answer within {limit:.1f}s, before "
+                f"the function's time ran out; check the network path to the CodeDeploy API (an interface VPC "
+                f"endpoint or a NAT gateway) and raise the reserve for reporting"
+            )
+            log.error(message, extra={"deployment_id": self.deployment_id, "status": status})
+            raise ReportError(message)
+        error = box["error"]
+        if error is not None:
+            raise error
+
     def report(self, succeeded: bool) -> ReportOutcome:
         """Send the status; retries throttling; raises ReportError on anything that is not a success."""
         if self.reported is not None:
@@ -114,11 +156,9 @@ class CodeDeployReporter:
         while True:
             attempt += 1
             try:
-                self.client.put_lifecycle_event_hook_execution_status(
-                    deploymentId=self.deployment_id,
-                    lifecycleEventHookExecutionId=self.execution_id,
-                    status=status,
-                )
+                self._send(status)
+            except ReportError:
+                raise
             except Exception as exc:
                 code = error_code(exc)
                 if code == "LifecycleEventAlreadyCompletedException":
