@@ -256,3 +256,55 @@ def test_cli_appspec_without_a_region_says_what_is_wrong(tmp_path: Path, aws_end
     assert done.returncode == 2
     expected = b"not found in eu-west-1" if not config_text else b"Unable to parse config file"
     assert expected in done.stderr
+
+
+# --- --dry-run ---------------------------------------------------------------------------------------------------
+
+
+def _dry_run_spec(tmp_path: Path, bad: str, good: str) -> Path:
+    checks = [
+        {"name": "fails", "http": {"url": bad + "/"}, "count": 2, "interval": 0},
+        {
+            "name": "refused",
+            "http": {"url": "http://127.0.0.1:9/"},
+            "count": 2,
+            "interval": 0,
+            "consecutive_error_limit": 0,
+        },
+        {"name": "healthy", "http": {"path": "/"}, "count": 3, "interval": "100ms"},
+    ]
+    doc = {
+        "version": 1,
+        "target": {"test_url": good, "prod_url": good, "allow_hosts": ["127.0.0.1"]},
+        "hooks": {HOOK: checks},
+    }
+    path = tmp_path / "dry.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    return path
+
+
+def test_cli_dry_run_shows_every_failure_and_marks_each_check(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    # GIVEN a check that fails at once, one that errors, and a healthy one
+    with HttpServer(Reply(status=500)) as bad, HttpServer(Reply(body="ok")) as good:
+        spec = _dry_run_spec(tmp_path, bad.url, good.url)
+        # WHEN `check --dry-run` runs, as JSON and as a table
+        json_code = main(["check", "--spec", str(spec), "--dry-run", "--json"])
+        report = json.loads(capsys.readouterr().out)
+        table_code = main(["check", "--spec", str(spec), "--dry-run", "--quiet"])
+        table = capsys.readouterr().out
+    # THEN both exit 0; every check ran to its own end (no "stopped early") and is marked dry run; the verdict
+    #      says what would have failed
+    assert json_code == 0 and table_code == 0
+    assert report["dry_run"] is True and report["verdict"] == "FAILED" and report["succeeded"] is True
+    checks = {c["name"]: c for c in report["checks"]}
+    assert all(c["dry_run"] for c in checks.values())
+    assert checks["fails"]["status"] == "FAIL" and checks["refused"]["status"] == "ERROR"
+    assert checks["healthy"]["status"] == "PASS" and checks["healthy"]["counts"]["PASS"] == 3
+    assert not any("stopped early" in c["reason"] for c in checks.values())
+    rows = [line for line in table.splitlines() if line.split()[:1] in (["fails"], ["refused"], ["healthy"])]
+    assert len(rows) == 3 and all("(dry run)" in row for row in rows)
+    assert "FAILED (dry run)" in table and "would report Succeeded" in table
