@@ -217,3 +217,42 @@ def test_time_report_call_that_hangs_is_given_up_and_raised_before_the_lambdas_d
     assert type(timed.invocation.error).__name__ == "ReportError"
     assert "CodeDeploy did not answer" in str(timed.invocation.error)
     assert any("CodeDeploy did not answer" in r.getMessage() for r in caplog.records)
+
+
+class GarbledContext:
+    """A Lambda context whose remaining time is not a finite number of milliseconds (never Lambda's own)."""
+
+    function_name = "CodeDeployHook_greenlight"
+    function_version = "$LATEST"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:CodeDeployHook_greenlight"
+    memory_limit_in_mb = 256
+    aws_request_id = "00000000-0000-0000-0000-000000000000"
+    log_group_name = "/aws/lambda/CodeDeployHook_greenlight"
+    log_stream_name = "stream"
+
+    def __init__(self, answer: object) -> None:
+        self.answer = answer
+
+    def get_remaining_time_in_millis(self) -> object:
+        return self.answer
+
+
+@pytest.mark.parametrize("answer", [float("nan"), float("inf"), -5, None, "soon"])
+def test_time_context_with_a_garbled_remaining_time_reports_failed_at_once(
+    twin: Twin, tmp_path: Path, answer: object
+) -> None:
+    from greenlight.handlers.codedeploy import handle
+
+    # GIVEN a context whose remaining time is NaN, infinite, negative or not a number
+    with SilentServer() as green:
+        spec = write_spec(tmp_path, http_spec(green.url, checks=[UNBOUNDED]))
+        aws, _ = twin.clients()  # (the harness's call log reads the context's time, which is the garbled part)
+        # WHEN the hook runs with it
+        outcome = handle(
+            twin.event(), GarbledContext(answer), aws=aws, env={"GREENLIGHT_HOOK": HOOK, "GREENLIGHT_SPEC": str(spec)}
+        )
+    # THEN no time is assumed: nothing is probed, and Failed is reported
+    assert outcome["status"] == "Failed"
+    assert "left at start" in outcome["reason"]
+    assert green.accepted == 0
+    assert twin.execution().reports == ("Failed",)

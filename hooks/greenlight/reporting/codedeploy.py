@@ -118,10 +118,11 @@ class CodeDeployReporter:
                 deploymentId=self.deployment_id, lifecycleEventHookExecutionId=self.execution_id, status=status
             )
 
-        if self.time_left is None:
-            call()
+        left = self.time_left() if self.time_left is not None else None
+        if left is None or left <= 2 * SEND_MARGIN:
+            call()  # no time to bound it by (or a context that says none is left): the report is the last chance
             return
-        limit = max(self.time_left() - SEND_MARGIN, SEND_MARGIN)
+        limit = left - SEND_MARGIN
         box: dict[str, BaseException | None] = {}
 
         def work() -> None:
