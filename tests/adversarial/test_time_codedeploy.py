@@ -57,19 +57,33 @@ def test_time_hanging_target_with_a_one_second_reserve_reports_in_time(
     assert twin.execution().reports == ("Failed",)
 
 
-def test_time_spec_report_reserve_below_the_default_with_a_short_lambda_reports_in_time(
-    twin: Twin, tmp_path: Path
-) -> None:
-    # GIVEN a spec that keeps only 1 s for the report (the default is 15 s), a 4 s Lambda, and a hanging green
-    with SilentServer() as green:
-        doc = {**http_spec(green.url, checks=[UNBOUNDED]), "settings": {"report_reserve": "1s"}}
-        spec = write_spec(tmp_path, doc)
-        # WHEN the hook runs (the function sets no reserve of its own)
-        timed = invoke_timed(twin, spec, seconds=4.0)
-    timed.figures("spec report_reserve 1s")
-    # THEN the spec's reserve bounds the run, and the report still goes out in time
+@pytest.mark.usefixtures("ignoring_kind")
+def test_time_spec_report_reserve_below_the_default_reports_in_time(twin: Twin, tmp_path: Path) -> None:
+    # GIVEN a spec that keeps only 1 s for the report (the default is 15 s), a 17 s Lambda (the default reserve
+    #       applies until the spec is read), and a check that ignores its timeout and the deadline
+    check = {"name": "stuck", "ignores_bounds": {"where": "measure"}, "timeout": "30s", "count": 3}
+    doc = {**http_spec("http://127.0.0.1:9", checks=[check]), "settings": {"report_reserve": "1s"}}
+    spec = write_spec(tmp_path, doc)
+    # WHEN the hook runs (the function sets no reserve of its own)
+    timed = invoke_timed(twin, spec, seconds=17.0)
+    timed.figures("spec report_reserve 1s, check stuck in measure")
+    # THEN the run used the time down to the spec's reserve, and the report still went out in time
     timed.assert_reported_in_time()
     assert timed.outcome["status"] == "Failed"
+    assert timed.outcome["verdict"] == "ERROR"  # measured (and timed out), not refused at start
+
+
+def test_time_short_lambda_before_the_spec_is_read_says_which_reserve_applies(twin: Twin, tmp_path: Path) -> None:
+    # GIVEN a 4 s Lambda, a spec that keeps 1 s for the report, and no GREENLIGHT_REPORT_RESERVE
+    with SilentServer() as green:
+        doc = {**http_spec(green.url, checks=[UNBOUNDED]), "settings": {"report_reserve": "1s"}}
+        # WHEN the hook runs
+        timed = invoke_timed(twin, write_spec(tmp_path, doc), seconds=4.0)
+    timed.figures("4s Lambda, default reserve before the spec")
+    # THEN Failed goes out at once, and the reason names the setting that would let it run
+    timed.assert_reported_in_time()
+    assert green.accepted == 0
+    assert "GREENLIGHT_REPORT_RESERVE" in timed.outcome["reason"]
 
 
 @pytest.mark.parametrize("raw", ["nan", "NaN", "inf", "-inf", "1e400", "-1", "abc", " "])

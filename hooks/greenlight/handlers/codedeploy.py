@@ -13,6 +13,7 @@ import logging
 import os
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -87,7 +88,15 @@ def handle(
                 f"GREENLIGHT_HOOK is not set; set it to the hook this function serves: {CODEDEPLOY_HOOKS}"
             )
         # Before the spec is read, its report_reserve is unknown: the function's own setting, else the default.
-        time_left = plan.TimeLeft(lambda: remaining_seconds(context), plan.reserve_for(None, settings.reserve))
+        before_spec = plan.TimeLeft(lambda: remaining_seconds(context), plan.reserve_for(None, settings.reserve))
+        if settings.reserve is None:
+            # A spec's smaller report_reserve is not known yet: say which setting applies until it is.
+            before_spec = replace(
+                before_spec,
+                remedy=f"{before_spec.remedy}, or set GREENLIGHT_REPORT_RESERVE (the reserve kept until the spec "
+                f"is read, default {plan.DEFAULT_RESERVE:g}s)",
+            )
+        time_left = before_spec
         time_left.beyond_reserve("at start")
         from greenlight.discovery.codedeploy import CodeDeployDiscovery
 
@@ -115,7 +124,7 @@ def handle(
             }
 
         spec = time_left.bounded("loading the spec", lambda: plan.load_spec(settings.spec_location, env, aws))
-        time_left = time_left.with_reserve(plan.reserve_for(spec, settings.reserve))
+        time_left = plan.TimeLeft(time_left.left, plan.reserve_for(spec, settings.reserve))
         planned = plan.prepare(spec, settings.hook, time=time_left, discovery=discovery)
         run_context: dict[str, Any] = {
             "deployment_id": deployment_id,
