@@ -34,36 +34,37 @@ __all__ = [
     "HOOK",
     "Timed",
     "Twin",
-    "fresh_state",
+    "runtime_fresh_state",
     "http_spec",
     "invoke_timed",
-    "twin",
-    "twin_server",
+    "runtime_twin",
+    "runtime_twin_server",
     "write_spec",
 ]
 
 
 @pytest.fixture(scope="module")
-def twin_server() -> Iterator[Any]:
+def runtime_twin_server() -> Iterator[Any]:
     """The twin's AWS endpoint (moto server mode on 127.0.0.1), one per test module."""
     with twin_aws.start() as server:
         yield server
 
 
 @pytest.fixture
-def twin(twin_server: Any) -> Iterator[Twin]:
-    """A freshly seeded blue/green deployment waiting for its AfterAllowTestTraffic hook; faults cleared after."""
-    twin_server.reset()
-    yield Twin(twin_server)
-    twin_server.reset()
-
-
-@pytest.fixture(autouse=True)
-def fresh_state() -> Iterator[None]:
-    """No secret cached or remembered from another test."""
+def runtime_fresh_state() -> Iterator[None]:
+    """No secret cached or remembered from another test (not autouse: a plugin's autouse fixture would run for
+    every test of the session, and forget what other modules' fixtures remembered)."""
     secrets.clear_cache()
     redact.forget_all()
     yield
+
+
+@pytest.fixture
+def runtime_twin(runtime_twin_server: Any, runtime_fresh_state: None) -> Iterator[Twin]:
+    """A freshly seeded blue/green deployment waiting for its AfterAllowTestTraffic hook; faults cleared after."""
+    runtime_twin_server.reset()
+    yield Twin(runtime_twin_server)
+    runtime_twin_server.reset()
 
 
 @dataclass
