@@ -184,7 +184,7 @@ def test_cli_check_bad_deadline_exit_2(spec_file: Callable[..., Path], capsys: p
     code = main(["check", "--spec", str(path), "--deadline", "0"])
     # THEN it exits 2
     assert code == 2
-    assert "--deadline must be a positive number of seconds" in capsys.readouterr().err
+    assert "argument --deadline: expected a finite number of seconds above 0" in capsys.readouterr().err
 
 
 def test_cli_without_a_command_exit_2(capsys: pytest.CaptureFixture[str]) -> None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import errno
+import math
 import re
+import socket
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-__all__ = ["CONTROLLERS", "DEFAULT_HOOK_TIMEOUT", "DEFAULT_REGION", "TwinConfig", "TwinError"]
+__all__ = ["CONTROLLERS", "DEFAULT_HOOK_TIMEOUT", "DEFAULT_REGION", "TwinConfig", "TwinError", "version_problem"]
 
 CONTROLLERS = ("CODE_DEPLOY", "ECS")
 LOAD_BALANCERS = ("application", "network")
@@ -18,6 +21,36 @@ DEFAULT_REGION = "us-east-1"
 
 class TwinError(Exception):
     """The twin cannot start or cannot play what was asked; the message says what to change."""
+
+
+# A version goes into an image tag (`example/app:VERSION`) and the service's APP_VERSION: Docker's tag rule.
+_VERSION_RULE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
+
+
+def version_problem(value: object, what: str) -> str | None:
+    """Why `value` cannot be a release's version (None when it can)."""
+    if isinstance(value, str) and _VERSION_RULE.fullmatch(value):
+        return None
+    return (
+        f"{what} {value!r} is not a version: 1-128 letters, digits, '_', '.' or '-', not starting with '.' or '-' "
+        "(e.g. 2.0.0)"
+    )
+
+
+def _port_problem(name: str, port: object) -> str | None:
+    """Why the listener port `port` cannot be used (0: a free one is picked), checked before anything starts."""
+    if port == 0:
+        return None
+    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+        return f"{name} {port!r} must be a port number from 1 to 65535 (or 0 for a free one)"
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the listener binds
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as exc:
+            why = "already in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
+            return f"{name} {port}: cannot listen on 127.0.0.1:{port} ({why}); pick another port or 0 for a free one"
+    return None
 
 
 @dataclass(frozen=True)
@@ -80,8 +113,17 @@ class TwinConfig:
             problems.append(f"controller {self.controller!r} is not one of {', '.join(CONTROLLERS)}")
         for name in ("hook_timeout", "health_interval", "metrics_interval"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-                problems.append(f"{name} {value!r} must be a number of seconds > 0")
+            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
+                problems.append(f"{name} {value!r} must be a finite number of seconds > 0")
+        problem = version_problem(self.blue_version, "blue_version")
+        if problem:
+            problems.append(problem)
+        for name in ("prod_port", "test_port"):
+            problem = _port_problem(name, getattr(self, name))
+            if problem:
+                problems.append(problem)
+        if self.prod_port and self.prod_port == self.test_port:
+            problems.append(f"prod_port and test_port are both {self.prod_port}: the two listeners need two ports")
         if self.function_timeout is not None and (
             isinstance(self.function_timeout, bool) or not isinstance(self.function_timeout, int)
         ):

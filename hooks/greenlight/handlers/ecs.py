@@ -57,7 +57,8 @@ SKIPPED = "SKIPPED"
 _STAGE_WEIGHTS = {"TEST_TRAFFIC_SHIFT": "test", "PRODUCTION_TRAFFIC_SHIFT": "production"}
 
 # The validation ends this long before the hook's own timeout (DescribeServiceDeployments ->
-# lifecycleHookDetails[].expiresAt): one last callback, its answer and ECS's own delays fit in it.
+# lifecycleHookDetails[].expiresAt): one last callback, its answer and ECS's own delays fit in it. A hook
+# with less than four times this left keeps a quarter of what is left instead.
 HOOK_TIMEOUT_MARGIN = 120.0
 
 
@@ -503,7 +504,9 @@ class _Invocation:
             )
         if hook.expires_at is None:
             return spec
-        room = hook.expires_at - HOOK_TIMEOUT_MARGIN - self.started_at
+        left = hook.expires_at - self.started_at
+        # A hook timeout may be as short as one minute: keep a quarter of what is left, at most the margin.
+        room = left - min(HOOK_TIMEOUT_MARGIN, max(left, 0.0) / 4)
         if room >= spec.max_duration:
             return spec
         log.warning(

@@ -122,10 +122,10 @@ def test_ecs_hook_policies_hook_timeout_caps_max_duration(
     lambda_context: Callable[..., Any],
     caplog: Any,
 ) -> None:
-    # GIVEN this hook's own timeout 60s away (DescribeServiceDeployments -> lifecycleHookDetails), action
-    # CONTINUE, and a validation whose max_duration (1h) would outlast it
+    # GIVEN this hook's own timeout 8s away (DescribeServiceDeployments -> lifecycleHookDetails), action
+    # CONTINUE, and a validation whose max_duration (1h) would outlast it; so little left keeps a quarter of it
     context = lambda_context()
-    _hook_running(ecs_world, 60, "CONTINUE", context.invoked_function_arn + ":live")
+    _hook_running(ecs_world, 8, "CONTINUE", context.invoked_function_arn + ":live")
     env = spec_env({"POST_TEST_TRAFFIC_SHIFT": [{**CHECK, "count": 1000}]})
     # WHEN the hook runs
     out = handle(ecs_world.event(), context, aws=ecs_world.aws, env=env)
@@ -134,6 +134,8 @@ def test_ecs_hook_policies_hook_timeout_caps_max_duration(
     assert out["hookStatus"] == FAILED and _details(out)["verdict"] == "INCONCLUSIVE"
     assert "max_duration" in _details(out)["reason"]
     assert "timeoutAction is CONTINUE" in caplog.text and "capped" in caplog.text
+    capped = float(caplog.text.split("capped to ")[1].split("s")[0])
+    assert 5 <= capped <= 6, caplog.text
 
 
 def test_ecs_hook_policies_far_hook_timeout_changes_nothing(
