@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+from pathlib import Path
 
 from greenlight_cli.main import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 
@@ -51,6 +52,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="exit 1 when the hook has no checks (a CI step that names the wrong hook must not pass silently)",
     )
     p.add_argument("--quiet", action="store_true", help="no live progress")
+    # The report's files (docs/reports.md): written whatever the verdict, before the exit code is returned.
+    p.add_argument("--report-json", type=Path, metavar="FILE", help="write the report (docs/report.schema.json)")
+    p.add_argument("--report-html", type=Path, metavar="FILE", help="write the report as one HTML page")
+    p.add_argument("--junit", type=Path, metavar="FILE", help="write the checks as JUnit XML")
     p.set_defaults(func=run)
 
 
@@ -139,6 +144,21 @@ def run(args: argparse.Namespace) -> int:
         context={"test_url": target.test_url, "prod_url": target.prod_url, "source": spec.source}
         | ({"discovered": deployment.summary()} if deployment is not None else {}),
     ).result
+    if args.report_json or args.report_html or args.junit:
+        from greenlight.reporting.report import from_result
+        from greenlight_cli.report import write
+
+        controller = deployment.controller if deployment is not None else None
+        try:
+            write(
+                from_result(result, source="cli", controller=controller),
+                json_path=args.report_json,
+                html_path=args.report_html,
+                junit_path=args.junit,
+            )
+        except OSError as exc:
+            print(f"greenlight: cannot write {exc.filename}: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_USAGE
     # Printing cannot change the verdict: a closed or broken stdout is silenced, the exit code stays.
     if args.json:
         output.emit(output.as_json(result))

@@ -29,6 +29,7 @@ COMMANDS = (
     "greenlight_cli.check",
     "greenlight_cli.validate",
     "greenlight_cli.appspec",
+    "greenlight_cli.report",
 )
 PLUGIN_GROUP = "greenlight.commands"
 

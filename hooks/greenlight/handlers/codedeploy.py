@@ -24,6 +24,7 @@ from greenlight.engine.deadline import Deadline
 from greenlight.handlers.inputs import InvalidEventError, Settings, SettingsError, remaining_seconds
 from greenlight.lifecycle import CODEDEPLOY_HOOKS
 from greenlight.reporting import metrics as run_metrics
+from greenlight.reporting import publish
 from greenlight.reporting.codedeploy import CodeDeployReporter
 from greenlight.reporting.log import log_result
 
@@ -81,6 +82,7 @@ def handle(
         aws.client("codedeploy"), deployment_id, execution_id, time_left=deadline_for_report.remaining
     )
     succeeded, reason, verdict = False, "not validated", "ERROR"
+    result = None  # the engine's run, for the report; None when the validation did not complete
     try:
         settings = Settings.from_env(env, allowed_hooks=CODEDEPLOY_HOOKS)
         if settings.hook is None:
@@ -137,7 +139,7 @@ def handle(
             run_context["discovered"] = planned.deployment.summary()
         result = plan.execute(planned, aws=aws, context=run_context).result
         log_result(result)
-        run_metrics.record_run(metrics_sink, result)
+        run_metrics.record_run(metrics_sink, result, controller="CODE_DEPLOY")
         succeeded, reason, verdict = result.succeeded, result.reason, result.verdict.value
     except Exception as exc:
         reason = f"{type(exc).__name__}: {exc}"
@@ -147,12 +149,27 @@ def handle(
         # Another invocation reported first: what holds is CodeDeploy's record, not this run's verdict.
         reason = f"already completed as {outcome.status} by an earlier invocation; this one's {verdict} ({reason})"
         verdict = "ALREADY_COMPLETED"
+    report_key = None
+    if outcome.recorded:
+        # CodeDeploy has its status: publishing the report can neither delay nor change it.
+        published = publish.publish_verdict(
+            result,
+            controller="CODE_DEPLOY",
+            hook=(os.environ if env is None else env).get("GREENLIGHT_HOOK"),
+            reason=reason,
+            aws=aws,
+            time_left=remaining_seconds(context),
+            env=env,
+            deployment={"id": deployment_id},
+        )
+        report_key = published.key
     return {
         "deploymentId": deployment_id,
         "status": outcome.status,
         "recorded": outcome.recorded,
         "verdict": verdict,
         "reason": reason,
+        "report_key": report_key,
     }
 
 
