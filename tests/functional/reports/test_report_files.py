@@ -135,3 +135,45 @@ def test_junit_parses_with_a_junit_parser(failing_run: Any, tmp_path: Path) -> N
     assert "503" in (failure.message or "")
     assert suites[0].tests == 2 and suites[0].failures == 1
     ET.parse(path)  # well-formed for any other reader too
+
+
+def test_report_masks_remembered_secrets_in_every_format() -> None:
+    from greenlight.probe import redact
+
+    # GIVEN a secret the process read (a spec's secret header), echoed back by a server into reasons and details
+    secret = "Zx81-secret-header-value"  # nosec B105  # made up
+    redact.remember(secret)
+    try:
+        run = {
+            "hook": HOOK,
+            "verdict": "FAILED",
+            "succeeded": False,
+            "reason": f"echo: Bearer {secret}",
+            "checks": [
+                {
+                    "name": "echo",
+                    "kind": "http",
+                    "status": "FAIL",
+                    "reason": f"body was {secret!r}",
+                    "counts": {"FAIL": 1},
+                    "measurements": [
+                        {
+                            "status": "FAIL",
+                            "reason": f"got {secret}",
+                            "duration_ms": 2,
+                            "at": 1.0,
+                            "details": {"authorization": f"Bearer {secret}", "body": f"x={secret}"},
+                        }
+                    ],
+                }
+            ],
+        }
+        # WHEN the report is built and rendered
+        report = reports.build(run, source="lambda")
+        texts = [reports.dumps(report), report_html.render(report), junit.render(report)]
+    finally:
+        redact.forget_all()
+    # THEN the value is in none of them
+    for text in texts:
+        assert secret not in text
+    assert report["checks"][0]["measurements"][0]["details"]["authorization"] == "***"
