@@ -27,7 +27,13 @@ def write_spec(tmp_path: Path, url: str) -> Path:
         "hooks": {
             HOOK: [
                 {"name": "home", "http": {"path": "/"}, "count": 2},
-                {"name": "health", "http": {"path": f"/health?token={TOKEN}"}, "count": 4, "failure_limit": 0},
+                {
+                    "name": "health",
+                    "http": {"path": f"/health?token={TOKEN}"},
+                    "count": 4,
+                    "interval": "150ms",  # fails at ~300 ms, after home's two measurements passed
+                    "failure_limit": 0,
+                },
             ]
         },
     }
