@@ -27,7 +27,7 @@ TEST_TRAFFIC_HOOK = {"CODE_DEPLOY": "AfterAllowTestTraffic", "ECS": "POST_TEST_T
 def nlb_twin(
     request: pytest.FixtureRequest, rie_binary: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Twin]:
-    from conftest import E2E_TWIN, TEMPLATE, start_twin
+    from e2e_support import E2E_TWIN, TEMPLATE, start_twin
 
     config = TwinConfig(
         controller=request.param,
