@@ -16,16 +16,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from e2e_support import TEMPLATE, start_twin
 
 from greenlight_twin.controller import Twin, TwinConfig
 from greenlight_twin.functions.rie import rie_arch
-from greenlight_twin.processes import child_processes
-from greenlight_twin.progress import ConsoleProgress
 
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
-TEMPLATE = ROOT / "template.yaml"
 DEMO = ROOT / "examples" / "twin" / "demo.yaml"
 TEST_TRAFFIC_HOOK = {"CODE_DEPLOY": "AfterAllowTestTraffic", "ECS": "POST_TEST_TRAFFIC_SHIFT"}
 IMAGE_ENV = "GREENLIGHT_SAM_IMAGE"
@@ -72,15 +70,7 @@ def sam_twin(
         metrics_interval=1.0,
         deregistration_delay=1.0,
     )
-    before = {pid for pid, _ in child_processes()}
-    twin = Twin(config, progress=ConsoleProgress(sys.stdout, verbose=True, color=False))
-    try:
-        twin.start()
-        yield twin
-    finally:
-        twin.close()
-        left = [(pid, cmd) for pid, cmd in child_processes() if pid not in before]
-        assert not left, f"the twin left processes behind: {left}"
+    yield from start_twin(config)
 
 
 def _sam_log(twin: Twin) -> str:
