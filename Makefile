@@ -32,10 +32,12 @@ demo: $(VENV)/.installed $(SAM_VENV)/.installed ## play a good and a bad deploym
 
 # The SAM CLI's environment is a test dependency too: `sam validate` runs in a test, and the twin takes
 # the Lambda Runtime Interface Emulator from the aws-sam-cli package.
+# The browser test needs Chromium and the SAM backend's tests a Docker engine and a Lambda image:
+# scripts/with-test-parts sets them up where it can (GREENLIGHT_NO_DOCKER=1 leaves Docker alone).
 # PYTEST_ARGS narrows or extends the run (make test PYTEST_ARGS='tests/unit -x'); a run that collects no
 # test at all (pytest's exit status 5) is a failure, named as such, never a pass.
 test: $(VENV)/.installed $(SAM_VENV)/.installed ## run the whole test suite
-	@echo "$(PY) -m pytest -q $(PYTEST_ARGS)"; rc=0; $(PY) -m pytest -q $(PYTEST_ARGS) || rc=$$?; \
+	@echo "$(PY) -m pytest -q $(PYTEST_ARGS)"; rc=0; scripts/with-test-parts $(PY) -m pytest -q $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests ($(or $(PYTEST_ARGS),the whole suite))" >&2; fi; \
 	exit $$rc
 
