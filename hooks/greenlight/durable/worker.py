@@ -38,7 +38,7 @@ log = logging.getLogger("greenlight.durable")
 
 # Seconds a round keeps measuring past what one measurement of every check needs: waits shorter than
 # this are spent in the invocation, longer ones in a (free) durable wait. GREENLIGHT_ROUND_HOLD sets it.
-DEFAULT_HOLD = 30.0
+DEFAULT_HOLD = 5.0
 # What a round needs beyond its measurements' own time (starting the checks' threads, a check's prepare):
 # without it, a round with no hold would pause before its first measurement.
 ROUND_MARGIN = 0.5
