@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from greenlight.aws.errors import error_code, explain, is_throttled
-from greenlight.durable.job import Job
+from greenlight.durable.job import CODE_DEPLOY, CODEDEPLOY_HOOK_LIMIT, Job
 from greenlight.engine.check import Check
 from greenlight.engine.runner import GRACE
 
@@ -104,3 +105,41 @@ def start(
             extra={"durable_execution_name": name, "durable_execution_arn": arn, "hook": job.hook},
         )
         return Started(name, arn, False)
+
+
+def hand_over(
+    checks: Iterable[Check],
+    hook: str,
+    *,
+    deployment_id: str,
+    execution_id: str,
+    started_at: float,
+    seconds: float,
+    aws: Any,
+    env: Mapping[str, str] | None = None,
+    time_left: Callable[[], float] | None = None,
+) -> Started | None:
+    """Start the durable validation of a CodeDeploy hook whose `checks` may outlast the `seconds` it has.
+
+    None when the hook validates itself: no durable worker is configured (GREENLIGHT_DURABLE_FUNCTION unset) or the
+    checks fit. StartError when the worker is needed and cannot be started: the hook reports Failed.
+    """
+    function = (os.environ if env is None else env).get(WORKER_VARIABLE, "")
+    checks = tuple(checks)
+    if not function or not needs_rounds(checks, seconds):
+        return None
+    job = Job(
+        controller=CODE_DEPLOY,
+        hook=hook,
+        started_at=started_at,
+        report_by=started_at + CODEDEPLOY_HOOK_LIMIT,
+        ids={"deploymentId": deployment_id, "lifecycleEventHookExecutionId": execution_id},
+    )
+    log.info(
+        "the checks of %s may need %.0fs, more than the %.0fs this invocation has: handing them to %s",
+        hook,
+        longest_run(checks),
+        seconds,
+        function,
+    )
+    return start(aws.client("lambda"), function, job, time_left=time_left)
