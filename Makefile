@@ -9,10 +9,10 @@ SAM := $(SAM_VENV)/bin/sam
 PY313 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.13*/bin) $(dir $(shell command -v python3.13 2>/dev/null)))
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo test lint validate build bench dist clean
+.PHONY: help venv demo test lint validate build bench dist clean lambda-image sam-local
 
 help: ## list the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -56,6 +56,19 @@ build: $(SAM_VENV)/.installed ## sam build: functions and the dependency layer, 
 	PATH="$(PY313):$$PATH" SAM_CLI_TELEMETRY=0 $(SAM) build --template template.yaml \
 	  $(if $(BUILD_ARCH),--parameter-overrides Architecture=$(BUILD_ARCH))
 
+# The Lambda image sam local runs the functions in: SAM's own when it can be pulled, else one built from Debian
+# packages (scripts/lambda-image). Needs a Docker engine: scripts/docker-engine starts one where none answers
+# (and stops it again after the target). ARCH=host (default), x86_64 or arm64 (refused where it cannot run).
+lambda-image: ## the python3.13 Lambda image for sam local (Docker; ARCH=host|x86_64|arm64)
+	scripts/docker-engine run scripts/lambda-image $(or $(ARCH),host)
+
+# Every hook function of template.yaml through `sam local invoke`, against the twin's live deployments (a good
+# and a bad green under each controller), reached over the Docker bridge. Builds for this machine's architecture
+# into .aws-sam-local/ (make build's .aws-sam/ is left alone).
+sam-local: $(VENV)/.installed $(SAM_VENV)/.installed ## sam local invoke every hook function against the twin (Docker)
+	scripts/docker-engine run bash -c 'image="$$(scripts/lambda-image $(or $(ARCH),host))" && \
+	  SAM_CLI_TELEMETRY=0 $(PY) scripts/sam_local.py --image "$$image" $(SAM_LOCAL_ARGS)'
+
 # The bundle figures measure .aws-sam/build as `make build` leaves it, run by the runtime's Python.
 bench: $(VENV)/.installed build ## figures: bundle size, cold/warm invocation and CPU against a naive hook, engine concurrency
 	$(PY) bench/run.py --python "$(PY313)/python3.13"
@@ -66,4 +79,4 @@ dist: $(VENV)/.installed ## build the sdist and the wheel of ecs-greenlight into
 	$(PY) -m build --outdir dist .
 
 clean: ## remove virtual environments and build output
-	rm -rf $(VENV) $(SAM_VENV) .aws-sam .twin dist build *.egg-info
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam .aws-sam-local .twin dist build *.egg-info

@@ -3,9 +3,27 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 
 from greenlight_cli.main import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+
+# The longest --deadline: a day is far beyond any hook (a Lambda runs 15 minutes, CodeDeploy waits an hour),
+# and larger values overflow the waits (threading refuses timeouts beyond about 292 years).
+MAX_DEADLINE = 86_400.0
+
+
+def seconds(text: str) -> float:
+    """--deadline's type: a finite number of seconds, more than 0 and at most MAX_DEADLINE."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, e.g. 300; got {text!r}") from None
+    if not math.isfinite(value) or not 0 < value <= MAX_DEADLINE:
+        raise argparse.ArgumentTypeError(
+            f"expected a finite number of seconds above 0 and at most {MAX_DEADLINE:g}; got {text!r}"
+        )
+    return value
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -20,8 +38,18 @@ def register(sub: argparse._SubParsersAction) -> None:
         "d-XXXXXXXXX, with the default AWS credentials and region; AWS-side checks need it",
     )
     p.add_argument("--json", action="store_true", help="print a JSON report with every measurement")
-    p.add_argument("--dry-run", action="store_true", help="report what would fail, exit 0")
-    p.add_argument("--deadline", type=float, default=900.0, help="seconds the whole run may take (default 900)")
+    p.add_argument("--dry-run", action="store_true", help="run every check to its end, report what would fail, exit 0")
+    p.add_argument(
+        "--deadline",
+        type=seconds,
+        default=900.0,
+        help=f"seconds the whole run may take, above 0 and at most {MAX_DEADLINE:g} (default 900)",
+    )
+    p.add_argument(
+        "--require-checks",
+        action="store_true",
+        help="exit 1 when the hook has no checks (a CI step that names the wrong hook must not pass silently)",
+    )
     p.add_argument("--quiet", action="store_true", help="no live progress")
     p.set_defaults(func=run)
 
@@ -59,9 +87,16 @@ def run(args: argparse.Namespace) -> int:
             except ProbeError as exc:
                 print(f"greenlight: {flag}: {exc}", file=sys.stderr)
                 return EXIT_USAGE
-    if args.deadline <= 0:
-        print("greenlight: --deadline must be a positive number of seconds", file=sys.stderr)
-        return EXIT_USAGE
+    if not spec.checks_for(hook):
+        with_checks = ", ".join(configured) or "none"
+        print(
+            f"greenlight: WARNING: hook {hook} has no checks in {args.spec}: nothing will be validated "
+            f"(hooks with checks: {with_checks})"
+            + ("" if args.require_checks else "; --require-checks makes this a failure"),
+            file=sys.stderr,
+        )
+        if args.require_checks:
+            return EXIT_FAILED
 
     time_left = plan.TimeLeft.of(args.deadline, remedy="raise --deadline")
     aws, discovery = None, None
@@ -92,10 +127,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"greenlight: {exc}", file=sys.stderr)
         return EXIT_FAILED
     target, deployment = planned.target, planned.deployment
-    progress = None if (args.json or args.quiet) else output.LiveProgress()
+    progress = None if (args.json or args.quiet or sys.stderr is None) else output.LiveProgress()
     if progress:
         n = len(planned.checks)
-        print(f"greenlight: {hook}: {n} check(s) against {target.test_url or '(no test URL)'}", file=sys.stderr)
+        dry = " (dry run: every check runs to its end, nothing fails the command)" if planned.dry_run else ""
+        output.emit(f"greenlight: {hook}: {n} check(s) against {target.test_url or '(no test URL)'}{dry}", sys.stderr)
     result = plan.execute(
         planned,
         aws=aws,
@@ -103,8 +139,9 @@ def run(args: argparse.Namespace) -> int:
         context={"test_url": target.test_url, "prod_url": target.prod_url, "source": spec.source}
         | ({"discovered": deployment.summary()} if deployment is not None else {}),
     ).result
+    # Printing cannot change the verdict: a closed or broken stdout is silenced, the exit code stays.
     if args.json:
-        print(output.as_json(result))
+        output.emit(output.as_json(result))
     else:
-        print(output.table(result, color=sys.stdout.isatty()))
+        output.emit(output.table(result, color=output.wants_color(sys.stdout), unicode=output.unicode_ok(sys.stdout)))
     return EXIT_OK if result.succeeded else EXIT_FAILED

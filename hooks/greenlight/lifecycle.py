@@ -31,18 +31,24 @@ ECS_STAGES: tuple[str, ...] = (
     "POST_PRODUCTION_TRAFFIC_SHIFT",
 )
 
-# CodeDeploy hook -> the ECS stage where the same thing is true of green.
+# CodeDeploy hook -> the ECS stage where the same thing is true of green. BeforeAllowTraffic runs "before
+# traffic is shifted" (CodeDeploy AppSpec hooks); ECS's PRE_PRODUCTION_TRAFFIC_SHIFT "occurs before the
+# production traffic shift", while during PRODUCTION_TRAFFIC_SHIFT production "is shifting" to green already
+# (ECS Developer Guide, "Lifecycle hooks for Amazon ECS service deployments").
 CODEDEPLOY_TO_ECS: Mapping[str, str] = {
     "BeforeInstall": "PRE_SCALE_UP",
     "AfterInstall": "POST_SCALE_UP",
     "AfterAllowTestTraffic": "POST_TEST_TRAFFIC_SHIFT",
-    "BeforeAllowTraffic": "PRODUCTION_TRAFFIC_SHIFT",
+    "BeforeAllowTraffic": "PRE_PRODUCTION_TRAFFIC_SHIFT",
     "AfterAllowTraffic": "POST_PRODUCTION_TRAFFIC_SHIFT",
 }
 ECS_TO_CODEDEPLOY: Mapping[str, str] = {v: k for k, v in CODEDEPLOY_TO_ECS.items()}
 
 # Stages ECS runs again, with the target revision at weight 0, while rolling back.
 TRAFFIC_SHIFT_STAGES: frozenset[str] = frozenset({"TEST_TRAFFIC_SHIFT", "PRODUCTION_TRAFFIC_SHIFT"})
+
+# Stages that recur at every traffic step under the LINEAR and CANARY strategies: one validation per step.
+RECURRING_STAGES: frozenset[str] = frozenset({"PRE_PRODUCTION_TRAFFIC_SHIFT", "PRODUCTION_TRAFFIC_SHIFT"})
 
 ALL_HOOK_NAMES: tuple[str, ...] = CODEDEPLOY_HOOKS + ECS_STAGES
 

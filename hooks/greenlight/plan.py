@@ -12,9 +12,10 @@ Knows specs and hooks, not controllers: the handlers bring their own discovery a
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from greenlight.engine.check import Check, Needs, Target
 from greenlight.engine.clock import SYSTEM, Clock
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
 
 # The reserve kept for reporting before the spec (and its settings.report_reserve) has been read.
 DEFAULT_RESERVE = 15.0
+
+T = TypeVar("T")
 
 
 class Discovery(Protocol):
@@ -57,13 +60,50 @@ class TimeLeft:
         return replace(self, reserve=reserve)
 
     def beyond_reserve(self, when: str) -> float:
-        """Seconds left beyond the reserve; TimeoutError naming `when` if there are none."""
+        """Seconds left beyond the reserve; TimeoutError naming `when` if there are none.
+
+        ValueError when the time left or the reserve is not a finite number (NaN compares false with
+        everything, so it would otherwise pass every check and leave no bound at all)."""
         left = self.left()
+        if not (math.isfinite(left) and math.isfinite(self.reserve)):
+            raise ValueError(
+                f"the time left ({left!r}s) and the reserve for reporting ({self.reserve!r}s) must be finite "
+                "numbers of seconds"
+            )
         if left <= self.reserve:
             raise TimeoutError(
                 f"only {left:.1f}s left {when}, within the {self.reserve:g}s reserve for reporting; {self.remedy}"
             )
         return left - self.reserve
+
+    def bounded(self, what: str, call: Callable[[], T]) -> T:
+        """`call()`, waited for only until the reserve; TimeoutError naming `what` when it has not answered.
+
+        For the AWS calls made before the engine runs (a spec kept in SSM, discovery, a controller's own
+        look-ups): botocore bounds each attempt, not their sum, so only a wall-clock bound keeps them out of
+        the time kept for answering. The call runs in a daemon thread, which is left behind if it overruns.
+        """
+        limit = self.beyond_reserve(f"before {what}")
+        box: dict[str, Any] = {}
+
+        def work() -> None:
+            try:
+                box["value"] = call()
+            except BaseException as exc:  # handed to the caller's thread below
+                box["error"] = exc
+
+        worker = threading.Thread(target=work, name=f"greenlight-{what.replace(' ', '-')}", daemon=True)
+        worker.start()
+        worker.join(limit)
+        if "error" in box:
+            raise box["error"]
+        if "value" not in box:
+            raise TimeoutError(
+                f"{what} did not answer within the {limit:.1f}s left before the {self.reserve:g}s reserve for "
+                f"reporting; {self.remedy}, or check the network path to AWS"
+            )
+        value: T = box["value"]
+        return value
 
 
 def reserve_for(spec: Spec | None, override: float | None) -> float:
@@ -171,9 +211,11 @@ def prepare(
     if discovery is not None:
         wanted = needs(spec, hook, test_url=test_url, prod_url=prod_url)
         if discover_always or wanted.listeners or wanted.deployment:
-            if not expired:
-                time.beyond_reserve("before discovery")
-            deployment = discovery.discover(require=sorted(wanted.listeners))
+            require = sorted(wanted.listeners)
+            if expired:  # nothing is measured any more; the round only decides
+                deployment = discovery.discover(require=require)
+            else:
+                deployment = time.bounded("discovery", lambda: discovery.discover(require=require))
     target = discovered_target(spec, deployment, test_url, prod_url)
 
     if ends_at is None:

@@ -89,7 +89,8 @@ def _fetch_bounded(kind: str, name: str, client: Any, ref: str, limit: float) ->
 
     def work() -> None:
         try:
-            box["value"] = _read(kind, name, client)
+            with redact.secret_fetch():
+                box["value"] = _read(kind, name, client)
         except Exception as exc:  # reported below without the exception's own text
             box["error"] = exc
 
@@ -161,4 +162,10 @@ def resolve_headers(spec_headers: Mapping[str, Any], ctx: CheckContext) -> tuple
             secrets.add(headers[name])
         else:
             headers[name] = str(value)
+            if redact.is_secret_header(name):
+                # A credential written in the spec (often `${VAR}` from the environment) is as secret as a
+                # fetched one: masked in every output, whole and without its scheme word.
+                for form in redact.header_secrets(headers[name]):
+                    secrets.add(form)
+                    redact.remember(form)
     return headers, secrets

@@ -184,7 +184,7 @@ def test_cli_check_bad_deadline_exit_2(spec_file: Callable[..., Path], capsys: p
     code = main(["check", "--spec", str(path), "--deadline", "0"])
     # THEN it exits 2
     assert code == 2
-    assert "--deadline must be a positive number of seconds" in capsys.readouterr().err
+    assert "argument --deadline: expected a finite number of seconds above 0" in capsys.readouterr().err
 
 
 def test_cli_without_a_command_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
@@ -230,7 +230,10 @@ def test_cli_validate_invalid_spec_prints_every_problem(
     err = capsys.readouterr().err
     assert code == 2
     assert "3 problem(s)" in err
-    assert "defaults.timeout: expected a duration such as 250ms, 5s, 2m or a number of seconds, got '5 seconds'" in err
+    assert (
+        "defaults.timeout: expected a duration such as 250ms, 90s, 2m, 1m30s, 1h or a number of seconds, "
+        "got '5 seconds'" in err
+    )
     assert "hooks.AfterAllowTestTraffic[0].http.expect.stauts: unknown field (did you mean 'status'?)" in err
     assert "hooks.AfterTraffic: unknown field (did you mean 'AfterAllowTraffic'?)" in err
 

@@ -31,7 +31,7 @@ HOOK_PREFIX = "CodeDeployHook_"
 ECS_STAGES_DEFAULT = [
     "POST_SCALE_UP",
     "POST_TEST_TRAFFIC_SHIFT",
-    "PRODUCTION_TRAFFIC_SHIFT",
+    "PRE_PRODUCTION_TRAFFIC_SHIFT",
     "POST_PRODUCTION_TRAFFIC_SHIFT",
 ]
 CODEDEPLOY_ACTIONS = {
@@ -42,7 +42,10 @@ CODEDEPLOY_ACTIONS = {
     "codedeploy:ListDeploymentTargets",
 }
 # Actions that may be granted on "*": reads without resource-level permissions.
-UNSCOPED_READS = re.compile(r"(elasticloadbalancing:Describe\w+|cloudwatch:GetMetricData|ecs:DescribeTaskDefinition)")
+UNSCOPED_READS = re.compile(
+    r"(elasticloadbalancing:Describe\w+|cloudwatch:GetMetricData|ecs:DescribeTaskDefinition"
+    r"|codedeploy:(PutLifecycleEventHookExecutionStatus|GetDeploymentTarget|ListDeploymentTargets))"
+)
 
 MODES = {
     "demo-codedeploy": {},
@@ -202,7 +205,12 @@ def test_template_globals_set_runtime_architecture_limits_and_powertools(templat
         "POWERTOOLS_SERVICE_NAME": "greenlight",
         "POWERTOOLS_METRICS_NAMESPACE": "greenlight",
         "POWERTOOLS_LOG_LEVEL": {"Ref": "LogLevel"},
+        # Declared for sam local only (it passes on declared variables alone); absent in AWS (docs/sam-local.md).
+        "AWS_ENDPOINT_URL": {
+            "Fn::If": ["HasLocalAwsEndpoint", {"Ref": "LocalAwsEndpointUrl"}, {"Ref": "AWS::NoValue"}]
+        },
     }
+    assert params["LocalAwsEndpointUrl"]["Default"] == ""
     assert params["GreenlightSpec"]["Default"] == ""
     assert glob["LoggingConfig"] == {"LogGroup": {"Ref": "HookLogGroup"}}
 
@@ -213,7 +221,7 @@ def test_template_layer_holds_pinned_runtime_dependencies() -> None:
     pins = dict(line.split("==", 1) for line in lines if line and not line.startswith("#"))
 
     # THEN Powertools is bundled (not AWS's public layer), with the other runtime dependencies, each pinned
-    assert {name.lower() for name in pins} == {"aws-lambda-powertools", "boto3", "requests", "pyyaml"}
+    assert {name.lower() for name in pins} == {"aws-lambda-powertools", "boto3", "requests", "pyyaml", "google-re2"}
     assert all(re.fullmatch(r"\d+(\.\d+)+", version) for version in pins.values())
     assert (ROOT / "hooks" / "greenlight" / "default_spec.yaml").is_file()
 
@@ -250,11 +258,18 @@ def test_template_codedeploy_actions_are_scoped_to_one_deployment_group(template
         (role, s) for role, s in statements(template) if any(a.startswith("codedeploy:") for a in as_list(s["Action"]))
     ]
 
-    # THEN there is one, on the hooks' role, with exactly the five actions and one deployment group ARN
-    assert [role for role, _ in granted] == ["CodeDeployHookRole"]
-    statement = granted[0][1]
-    assert set(statement["Action"]) == CODEDEPLOY_ACTIONS
-    text, variables = statement["Resource"]["Fn::Sub"]
+    # THEN both are on the hooks' role: the reads with a resource type on one deployment group, the three
+    # actions without one (Service Authorization Reference) on "*", where IAM matches them
+    assert [role for role, _ in granted] == ["CodeDeployHookRole", "CodeDeployHookRole"]
+    scoped, unscoped = (s for _, s in granted)
+    assert set(scoped["Action"]) | set(unscoped["Action"]) == CODEDEPLOY_ACTIONS
+    assert set(unscoped["Action"]) == {
+        "codedeploy:PutLifecycleEventHookExecutionStatus",
+        "codedeploy:GetDeploymentTarget",
+        "codedeploy:ListDeploymentTargets",
+    }
+    assert unscoped["Resource"] == "*"
+    text, variables = scoped["Resource"]["Fn::Sub"]
     assert text == "arn:${AWS::Partition}:codedeploy:${AWS::Region}:${AWS::AccountId}:deploymentgroup:${App}/${Group}"
     assert variables == {
         "App": {"Fn::If": ["DemoCodeDeploy", {"Ref": "CodeDeployApplication"}, {"Ref": "CodeDeployApplicationName"}]},
@@ -414,6 +429,35 @@ def test_template_roles_grant_every_action_the_code_declares(
 
     # THEN nothing the code calls would be denied
     assert needed - allowed == set()
+
+
+@pytest.mark.parametrize(
+    ("role", "modules"),
+    [
+        (
+            "CodeDeployHookRole",
+            ["greenlight.discovery.codedeploy", "greenlight.reporting.codedeploy", "greenlight.spec.loader"],
+        ),
+        ("EcsHookRole", ["greenlight.discovery.ecs", "greenlight.spec.loader"]),
+    ],
+)
+def test_template_roles_grant_nothing_the_code_does_not_call(
+    template: dict[str, Any], role: str, modules: list[str]
+) -> None:
+    # GIVEN what a hook role is granted, and what the code declares it calls (both hook kinds share the reads)
+    declared = declared_actions(
+        "greenlight.discovery.codedeploy",
+        "greenlight.reporting.codedeploy",
+        "greenlight.discovery.ecs",
+        "greenlight.spec.loader",
+        *modules,
+    )
+    # WHEN the grants the code does not declare are listed (the log writes and secret reads aside: the
+    # runtime and the secret references need those)
+    runtime = {"logs:CreateLogStream", "logs:PutLogEvents", "secretsmanager:GetSecretValue", "kms:Decrypt"}
+    unused = granted(template, role) - declared - runtime
+    # THEN there are none
+    assert unused == set()
 
 
 def test_template_ecs_invoke_role_may_invoke_only_the_ecs_hook(template: dict[str, Any]) -> None:
@@ -601,7 +645,8 @@ def test_template_ecs_mode_uses_native_blue_green_with_greenlight_hooks(template
     # THEN the service uses the ECS controller with the BLUE_GREEN strategy and its bake time
     assert ev.value(service["DeploymentController"]["Type"]) == "ECS"
     config = service["DeploymentConfiguration"]
-    assert config["Strategy"] == "BLUE_GREEN"
+    assert ev.value(config["Strategy"]) == "BLUE_GREEN"
+    assert "LinearConfiguration" not in config and "CanaryConfiguration" not in config
     assert config["BakeTimeInMinutes"] == {"Ref": "BakeTimeInMinutes"}
     assert config["Alarms"]["Enable"] is True and config["Alarms"]["Rollback"] is True
     # AND the greenlight ECS function is the hook for the stages of the parameter (default: four stages)
@@ -764,7 +809,7 @@ def test_samconfig_builds_cached_in_parallel_lints_and_deploys_with_iam() -> Non
     assert build["cached"] is True and build["parallel"] is True
     assert default["validate"]["parameters"]["lint"] is True
     deploy = default["deploy"]["parameters"]
-    assert "CAPABILITY_IAM" in deploy["capabilities"].split()
+    assert "CAPABILITY_NAMED_IAM" in deploy["capabilities"].split()
     assert deploy["confirm_changeset"] is True and deploy["resolve_s3"] is True
 
 
@@ -808,3 +853,47 @@ def test_template_passes_sam_validate_lint() -> None:
     print(done.stdout, done.stderr, file=sys.stderr)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "is a valid SAM Template" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("strategy", "expected"),
+    [
+        ("LINEAR", {"LinearConfiguration": {"StepPercent": 20, "StepBakeTimeInMinutes": 3}}),
+        ("CANARY", {"CanaryConfiguration": {"CanaryPercent": 10, "CanaryBakeTimeInMinutes": 15}}),
+    ],
+)
+def test_template_ecs_strategy_linear_and_canary(template: dict[str, Any], strategy: str, expected: dict) -> None:
+    # GIVEN the demo in ECS mode with a LINEAR or CANARY strategy and its settings
+    ev = evaluate_template(
+        template,
+        **DEMO_PARAMS,
+        DeploymentController="ECS",
+        Strategy=strategy,
+        LinearStepPercent="20",
+        LinearStepBakeTimeInMinutes="3",
+        CanaryPercent="10",
+        CanaryBakeTimeInMinutes="15",
+    )
+    # WHEN the service's deployment configuration is resolved
+    config = ev.resources["Service"]["Properties"]["DeploymentConfiguration"]
+    # THEN it names the strategy and carries exactly that strategy's configuration, with the
+    # CloudFormation property names of AWS::ECS::Service DeploymentConfiguration
+    assert ev.value(config["Strategy"]) == strategy
+    (key,) = expected
+    assert {k for k in config if k.endswith("Configuration")} == {key}
+    assert {k: float(ev.value(v)) for k, v in config[key].items()} == expected[key]
+
+
+def test_template_task_execution_role_is_passable_by_codedeploy(template: dict[str, Any]) -> None:
+    # GIVEN the demo's task execution role, which CodeDeploy passes at CreateTaskSet under
+    # AWSCodeDeployRoleForECSLimited (iam:PassRole only on ecsTaskExecutionRole or ECSTaskExecution*)
+    ev = evaluate_template(template, **DEMO_PARAMS)
+    role = ev.resources["TaskExecutionRole"]["Properties"]
+    # WHEN its name is resolved for the longest stack name the template allows, in the longest region names
+    name = ev.value(role["RoleName"])
+    longest = role["RoleName"]["Fn::Sub"].replace("${AWS::StackName}", "s" * 27).replace("${AWS::Region}", "x" * 14)
+    # THEN the managed policy lets CodeDeploy pass it, it is unique per stack and region, and it fits IAM's 64
+    assert name.startswith("ECSTaskExecution") and "greenlight" in name and "eu-south-1" in name
+    assert len(longest) <= 64
+    execution_role = ev.resources["TaskDefinition"]["Properties"]["ExecutionRoleArn"]
+    assert execution_role == {"Fn::GetAtt": ["TaskExecutionRole", "Arn"]}

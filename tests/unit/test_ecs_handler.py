@@ -5,8 +5,8 @@ the n-th letter of a pattern, so a run's outcome depends only on how many measur
 a manual clock (support.clock): each measurement takes a tenth of a second of it, waits move it on, and
 the Lambda context counts down on it, so how many rounds a validation takes never depends on how busy
 the machine is. AWS is an endpoint on 127.0.0.1 where nothing listens: the service deployment cannot be
-described, and the handler judges first deployment and rollback from the event alone, as it does when
-checks need no discovery and the API is out of reach.
+described, and the handler judges rollback from the event alone and treats the deployment as not the
+first (so the checks run), as it does when checks need no discovery and the API is out of reach.
 """
 
 from __future__ import annotations
@@ -308,7 +308,7 @@ def test_ecs_handler_new_traffic_step_starts_afresh(
     step2["hookDetails"] = out1["hookDetails"]
     out2 = invoke(step2, env, 4_000)
     # THEN that step is validated from scratch, and the checks saw its weights
-    assert _state(out2)["round"] == 1 and _state(out2)["w"] == [100.0, 60.0]
+    assert _state(out2)["round"] == 1 and _state(out2)["w"] == [None, 60.0]
     assert ScriptedCheck.seen_settings[-1]["traffic_weights"]["target_weight"] == 60.0
     assert ScriptedCheck.seen_settings[-1]["traffic_weights"]["production"][target] == 60.0
 
@@ -425,17 +425,18 @@ def test_ecs_handler_rollback_runs_when_asked(spec_env: Callable[..., dict[str, 
     assert ScriptedCheck.seen_settings[-1]["rollback"] is True
 
 
-def test_ecs_handler_first_deployment_from_event(spec_env: Callable[..., dict[str, str]], aws: AwsClients) -> None:
-    # GIVEN the first deployment of a service (its weights name only the target revision)
+def test_ecs_handler_first_deployment_unknown_without_the_api_runs_the_checks(
+    spec_env: Callable[..., dict[str, str]], aws: AwsClients
+) -> None:
+    # GIVEN the first deployment of a service, which only DescribeServiceDeployments tells (no source
+    # revisions), and that API out of reach
     event = json.loads((EVENTS / "ecs-first-deployment-POST_SCALE_UP.json").read_text())
-    for setting, status, calls in (({}, SUCCEEDED, 0), ({"on_first_deployment": "run"}, FAILED, 1)):
-        ScriptedCheck.calls.clear()
-        env = spec_env([_check("home", "F", 1)], stage="POST_SCALE_UP", **setting)
-        # WHEN it is invoked with on_first_deployment pass (default), then run
-        out = handle(event, FakeLambdaContext(60_000), aws=aws, env=env)
-        # THEN pass skips the checks, run runs them
-        assert out["hookStatus"] == status
-        assert ScriptedCheck.calls.get("home", 0) == calls
+    env = spec_env([_check("home", "F", 1)], stage="POST_SCALE_UP")
+    # WHEN it is invoked with the default on_first_deployment (pass)
+    out = handle(event, FakeLambdaContext(60_000), aws=aws, env=env)
+    # THEN nothing is skipped on a guess: the checks run (the safe side), and their failure fails the hook
+    assert out["hookStatus"] == FAILED and _state(out)["verdict"] == "FAILED"
+    assert ScriptedCheck.calls.get("home", 0) == 1
 
 
 def test_ecs_handler_rollback_not_blocked_by_unreadable_spec(tmp_path: Path, aws: AwsClients) -> None:
@@ -449,3 +450,186 @@ def test_ecs_handler_rollback_not_blocked_by_unreadable_spec(tmp_path: Path, aws
     assert during_rollback["hookStatus"] == SUCCEEDED and _state(during_rollback)["verdict"] == "SKIPPED"
     assert forward["hookStatus"] == FAILED
     assert "SpecSourceError" in _state(forward)["reason"] and "missing.yaml" in _state(forward)["reason"]
+
+
+def _with_execution_ids(event: dict[str, Any], n: int) -> dict[str, Any]:
+    changed = copy.deepcopy(event)
+    changed["executionId"] = f"exec-{n:04d}"
+    return changed
+
+
+@pytest.mark.parametrize("changing", [False, True], ids=["stable-executionId", "changing-executionId"])
+def test_ecs_handler_resumes_whatever_the_execution_id(
+    spec_env: Callable[..., dict[str, str]],
+    invoke: Callable[..., dict[str, Any]],
+    clock: ManualClock,
+    changing: bool,
+) -> None:
+    # GIVEN a validation that needs several invocations
+    env = spec_env([_check("home", "P", 60)])
+    event = _event()
+    answers = []
+    # WHEN ECS calls back with the returned hookDetails, under the same or under a new executionId each time
+    for n in range(100):
+        out = invoke(_with_execution_ids(event, n) if changing else event, env, 4_000)
+        answers.append(out)
+        if out["hookStatus"] != IN_PROGRESS:
+            break
+        clock.advance(out["callBackDelay"])
+        event = {**event, "hookDetails": out["hookDetails"]}
+    # THEN the rounds follow on from each other and the tally adds up to one uninterrupted run
+    assert answers[-1]["hookStatus"] == SUCCEEDED and len(answers) >= 2
+    assert [_state(a)["round"] for a in answers] == list(range(1, len(answers) + 1))
+    assert _state(answers[-1])["results"]["home"]["t"][0] == 60 == ScriptedCheck.calls["home"]
+
+
+@pytest.mark.parametrize("changing", [False, True], ids=["stable-executionId", "changing-executionId"])
+def test_ecs_handler_max_duration_ends_the_loop_whatever_the_execution_id(
+    spec_env: Callable[..., dict[str, str]],
+    invoke: Callable[..., dict[str, Any]],
+    clock: ManualClock,
+    changing: bool,
+) -> None:
+    # GIVEN a check that would take far longer than max_duration (30s)
+    env = spec_env([{**_check("home", "P", 10_000), "interval": 1}], max_duration=30)
+    event = _event()
+    answers = []
+    # WHEN ECS keeps calling back, under the same or a new executionId each time
+    for n in range(200):
+        out = invoke(_with_execution_ids(event, n) if changing else event, env, 3_000)
+        answers.append(out)
+        if out["hookStatus"] != IN_PROGRESS:
+            break
+        clock.advance(out["callBackDelay"])
+        event = {**event, "hookDetails": out["hookDetails"]}
+    # THEN max_duration ends it, INCONCLUSIVE (FAILED by default), after a bounded number of invocations
+    assert answers[-1]["hookStatus"] == FAILED, f"no final answer after {len(answers)} invocations"
+    assert _state(answers[-1])["verdict"] == "INCONCLUSIVE"
+    assert "max_duration 30s" in _state(answers[-1])["reason"]
+    print(f"max_duration 30s, executionId {'changing' if changing else 'stable'}: {len(answers)} invocations")
+
+
+def test_ecs_handler_failed_is_repeated_under_another_execution_and_weights(
+    spec_env: Callable[..., dict[str, str]], invoke: Callable[..., dict[str, Any]]
+) -> None:
+    # GIVEN a PRODUCTION_TRAFFIC_SHIFT validation that ended FAILED
+    env = spec_env([_check("home", "F", 3)], stage="PRODUCTION_TRAFFIC_SHIFT")
+    first = invoke(_event("PRODUCTION_TRAFFIC_SHIFT"), env, 60_000)
+    assert first["hookStatus"] == FAILED
+    # WHEN an invocation of the same stage and deployment carries that answer, under another executionId and
+    # other weights (a next step), while green would now pass
+    env = spec_env([_check("home", "P", 3)], stage="PRODUCTION_TRAFFIC_SHIFT")
+    again = _with_execution_ids(_event("PRODUCTION_TRAFFIC_SHIFT"), 7)
+    details = again["executionDetails"]
+    for arn in details["productionTrafficWeights"]:
+        details["productionTrafficWeights"][arn] = 50
+    again["hookDetails"] = first["hookDetails"]
+    out = invoke(again, env, 60_000)
+    # THEN it answers FAILED again, with the first reason, and measures nothing
+    assert out["hookStatus"] == FAILED and _state(out)["reason"] == _state(first)["reason"]
+    assert ScriptedCheck.calls["home"] == 1
+
+
+def test_ecs_handler_failure_answer_is_repeated(
+    spec_env: Callable[..., dict[str, str]], invoke: Callable[..., dict[str, Any]]
+) -> None:
+    # GIVEN the FAILED answer of an invocation that went wrong before validating (a spec it could not read)
+    bad = {"GREENLIGHT_SPEC": "/nonexistent/greenlight.yaml", "GREENLIGHT_REPORT_RESERVE": "0.2"}
+    first = invoke(_event(), bad, 60_000)
+    assert first["hookStatus"] == FAILED and first["reason"]
+    # WHEN ECS invokes the hook again with that answer merged in, and the spec can now be read
+    event = _event()
+    event["hookDetails"] = first["hookDetails"]
+    out = invoke(event, spec_env([_check("home", "P", 1)]), 60_000)
+    # THEN FAILED again: a repeat never flips a FAILED into SUCCEEDED
+    assert out["hookStatus"] == FAILED and "nonexistent" in out["reason"]
+    assert ScriptedCheck.calls == {}
+
+
+def test_ecs_handler_failed_state_does_not_block_a_rollback(
+    spec_env: Callable[..., dict[str, str]], invoke: Callable[..., dict[str, Any]]
+) -> None:
+    # GIVEN PRODUCTION_TRAFFIC_SHIFT failed, and ECS runs it again for the rollback with that answer merged in
+    env = spec_env([_check("home", "F", 3)], stage="PRODUCTION_TRAFFIC_SHIFT")
+    first = invoke(_event("PRODUCTION_TRAFFIC_SHIFT"), env, 60_000)
+    rollback = json.loads((EVENTS / "ecs-rollback-PRODUCTION_TRAFFIC_SHIFT.json").read_text())
+    rollback["hookDetails"] = first["hookDetails"]
+    # WHEN the rollback re-run is invoked (on_rollback: pass by default)
+    out = invoke(rollback, env, 60_000)
+    # THEN the rollback goes on
+    assert first["hookStatus"] == FAILED and out["hookStatus"] == SUCCEEDED
+    assert _state(out)["verdict"] == "SKIPPED"
+
+
+@pytest.mark.parametrize("value", ["s3://bucket/config", ["a", 1], 7, None, True])
+def test_ecs_handler_non_object_hook_details_never_fails(
+    spec_env: Callable[..., dict[str, str]], invoke: Callable[..., dict[str, Any]], value: Any
+) -> None:
+    # GIVEN a service whose configured hookDetails is not an object, and a validation longer than one
+    # invocation's budget would allow to pause
+    env = spec_env([_check("home", "P", 30)])
+    event = _event()
+    event["hookDetails"] = value
+    original = copy.deepcopy(value)
+    # WHEN it is invoked
+    out = invoke(event, env, 60_000)
+    # THEN it is validated in that one invocation (no IN_PROGRESS whose progress could be lost), it passes,
+    # and the service's value is left as it was
+    assert out["hookStatus"] == SUCCEEDED and _state(out)["verdict"] == "PASSED"
+    assert ScriptedCheck.calls["home"] == 30
+    assert event["hookDetails"] == original
+
+
+def test_ecs_handler_object_hook_details_keeps_the_service_keys(
+    spec_env: Callable[..., dict[str, str]], invoke: Callable[..., dict[str, Any]]
+) -> None:
+    # GIVEN a service hookDetails object with keys of its own
+    env = spec_env([_check("home", "P", 60)])
+    event = _event()
+    event["hookDetails"] = {"S3_BUCKET_NAME": "my-approval-bucket"}
+    # WHEN the hook answers IN_PROGRESS
+    out = invoke(event, env, 4_000)
+    # THEN its answer carries only greenlight's key: ECS merges it, so the service's keys come back untouched
+    assert out["hookStatus"] == IN_PROGRESS and set(out["hookDetails"]) == {STATE_KEY}
+    merged = {**event["hookDetails"], **out["hookDetails"]}
+    resumed = invoke({**event, "hookDetails": merged}, env, 4_000)
+    assert _state(resumed)["round"] == 2
+
+
+def test_ecs_handler_answers_in_time_when_describe_service_deployments_hangs(
+    spec_env: Callable[..., dict[str, str]],
+) -> None:
+    # GIVEN an ECS endpoint that accepts connections and never answers (botocore would wait 10s per read,
+    # with retries), and a function with 3s left and a 1s reserve
+    from greenlight_twin.aws import session
+    from support.servers import SilentServer
+
+    env = {**spec_env([_check("home", "P", 1)]), "GREENLIGHT_REPORT_RESERVE": "1"}
+    with SilentServer() as silent:
+        aws = AwsClients(session=session(silent.url))
+        context = FakeLambdaContext(3_000)
+        # WHEN the hook is invoked
+        out = handle(_event(), context, aws=aws, env=env)
+        left_ms = context.get_remaining_time_in_millis()
+    # THEN it answers FAILED (fail closed) before the function's time is up, saying time ran out
+    validate_response(out)
+    assert out["hookStatus"] == FAILED
+    assert "TimeoutError" in out["reason"]
+    assert left_ms > 0
+    print(f"DescribeServiceDeployments hanging: answered with {left_ms} ms of 3000 left (reserve 1000 ms)")
+
+
+def test_ecs_handler_no_time_at_start_fails_closed_but_never_blocks_a_rollback(
+    spec_env: Callable[..., dict[str, str]], aws: AwsClients
+) -> None:
+    # GIVEN a function invoked with less time left than the default reserve (15s), and a spec with checks
+    env = {k: v for k, v in spec_env([_check("home", "P", 1)]).items() if k != "GREENLIGHT_REPORT_RESERVE"}
+    rollback = json.loads((EVENTS / "ecs-rollback-PRODUCTION_TRAFFIC_SHIFT.json").read_text())
+    # WHEN a forward stage and a rollback re-run are invoked
+    forward = handle(_event(), FakeLambdaContext(5_000), aws=aws, env=env)
+    during_rollback = handle(rollback, FakeLambdaContext(5_000), aws=aws, env=env)
+    # THEN the forward stage fails at once, saying time ran out, before any AWS call or measurement; the
+    # rollback goes on
+    assert forward["hookStatus"] == FAILED and "TimeoutError" in forward["reason"] and "at start" in forward["reason"]
+    assert during_rollback["hookStatus"] == SUCCEEDED
+    assert ScriptedCheck.calls == {}

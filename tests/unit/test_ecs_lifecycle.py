@@ -35,7 +35,8 @@ hooks:
         ("BeforeInstall", "PRE_SCALE_UP"),
         ("AfterInstall", "POST_SCALE_UP"),
         ("AfterAllowTestTraffic", "POST_TEST_TRAFFIC_SHIFT"),
-        ("BeforeAllowTraffic", "PRODUCTION_TRAFFIC_SHIFT"),
+        # BeforeAllowTraffic runs before production moves: PRE_PRODUCTION_TRAFFIC_SHIFT, not PRODUCTION_TRAFFIC_SHIFT
+        ("BeforeAllowTraffic", "PRE_PRODUCTION_TRAFFIC_SHIFT"),
         ("AfterAllowTraffic", "POST_PRODUCTION_TRAFFIC_SHIFT"),
     ],
 )
@@ -54,7 +55,7 @@ def test_ecs_lifecycle_stages_without_equivalent() -> None:
     # WHEN their equivalent is asked
     # THEN there is none, and every CodeDeploy hook has one
     unmapped = [s for s in lifecycle.ECS_STAGES if lifecycle.equivalent(s) is None]
-    assert unmapped == ["RECONCILE_SERVICE", "TEST_TRAFFIC_SHIFT", "PRE_PRODUCTION_TRAFFIC_SHIFT"]
+    assert unmapped == ["RECONCILE_SERVICE", "TEST_TRAFFIC_SHIFT", "PRODUCTION_TRAFFIC_SHIFT"]
     assert all(lifecycle.equivalent(h) for h in lifecycle.CODEDEPLOY_HOOKS)
 
 
@@ -72,13 +73,15 @@ def test_ecs_lifecycle_falls_back_to_equivalent_key() -> None:
     # GIVEN a spec keyed by CodeDeploy names only for the production shift
     spec = load_text(SPEC, env={})
     # WHEN the ECS stage asks
-    key, checks = lifecycle.checks_for(spec.hooks, "PRODUCTION_TRAFFIC_SHIFT")
+    key, checks = lifecycle.checks_for(spec.hooks, "PRE_PRODUCTION_TRAFFIC_SHIFT")
     # THEN it runs the checks of the equivalent CodeDeploy hook, and says which key it used
     assert key == "BeforeAllowTraffic"
     assert [c.name for c in checks] == ["before-traffic"]
-    # AND an ECS-only stage runs its own checks, a stage with nothing configured runs none
+    # AND an ECS-only stage runs its own checks, a stage with nothing configured runs none, and the stage
+    # where production already moves does not borrow BeforeAllowTraffic's checks
     assert [c.name for c in spec.checks_for("RECONCILE_SERVICE")] == ["reconcile"]
     assert spec.checks_for("PRE_SCALE_UP") == ()
+    assert spec.checks_for("PRODUCTION_TRAFFIC_SHIFT") == ()
 
 
 def test_ecs_lifecycle_spec_rejects_unknown_stage_name() -> None:
@@ -99,11 +102,12 @@ def test_ecs_lifecycle_sample_events_parse(path: Path) -> None:
     raw = json.loads(path.read_text())
     # WHEN it is parsed
     event = parse_event(raw)
-    # THEN its stage is an ECS stage and its file name says which, and the edge-case samples are recognised
+    # THEN its stage is an ECS stage and its file name says which, and the rollback sample is recognised
+    # (a first deployment is not visible in the event: DescribeServiceDeployments tells it)
     assert event.stage in lifecycle.ECS_STAGES
     assert path.stem.endswith(event.stage)
     assert event.rollback == ("rollback" in path.stem)
-    assert event.first_deployment == ("first-deployment" in path.stem)
+    assert "hookDetails" not in raw and event.resumable
 
 
 def test_ecs_lifecycle_every_stage_has_a_sample_event() -> None:
@@ -126,7 +130,6 @@ def test_ecs_lifecycle_every_stage_has_a_sample_event() -> None:
             {"executionId": "x", "lifecycleStage": "PRE_SCALE_UP", "executionDetails": {"testTrafficWeights": []}},
             "executionDetails.testTrafficWeights is not an object",
         ),
-        ({"executionId": "x", "lifecycleStage": "PRE_SCALE_UP", "hookDetails": "s"}, "hookDetails is not an object"),
         ([], "got list"),
     ],
 )
@@ -149,3 +152,44 @@ def test_ecs_lifecycle_weight_out_of_range_is_named() -> None:
         parse_event(raw)
     # THEN the field and the value are named
     assert "productionTrafficWeights" in str(caught.value) and "140" in str(caught.value)
+
+
+STAGE_MAPS = {
+    # stage: (test map has entries, production map has entries), as the ECS Developer Guide's "Lifecycle
+    # payloads" gives them
+    "RECONCILE_SERVICE": (False, False),
+    "PRE_SCALE_UP": (False, False),
+    "POST_SCALE_UP": (False, False),
+    "TEST_TRAFFIC_SHIFT": (True, False),
+    "POST_TEST_TRAFFIC_SHIFT": (False, False),
+    "PRE_PRODUCTION_TRAFFIC_SHIFT": (False, True),
+    "PRODUCTION_TRAFFIC_SHIFT": (False, True),
+    "POST_PRODUCTION_TRAFFIC_SHIFT": (False, False),
+}
+
+
+@pytest.mark.parametrize("stage", lifecycle.ECS_STAGES)
+def test_ecs_lifecycle_traffic_weights_offered_per_stage(stage: str) -> None:
+    # GIVEN the sample event of a stage, with maps filled only where ECS shifts traffic
+    event = parse_event(json.loads((EVENTS / f"ecs-{stage}.json").read_text()))
+    # WHEN the weights offered to checks are read
+    weights = event.traffic_weights()
+    # THEN a map ECS sends empty is None, and green's weight is there only where its map names it
+    has_test, has_production = STAGE_MAPS[stage]
+    assert (weights["test"] is not None, weights["production"] is not None) == (has_test, has_production)
+    assert weights["target_test_weight"] == (100.0 if has_test else None)
+    expected = {"PRE_PRODUCTION_TRAFFIC_SHIFT": 0.0, "PRODUCTION_TRAFFIC_SHIFT": 100.0}.get(stage)
+    assert weights["target_weight"] == expected
+    assert not event.rollback
+
+
+@pytest.mark.parametrize("value", ["a string", ["a", "list"], 42, 1.5, None, True, {"S3_BUCKET_NAME": "b"}])
+def test_ecs_lifecycle_hook_details_any_json_value(value: object) -> None:
+    # GIVEN an event whose configured hookDetails is any JSON value (the API types it as a document)
+    raw = json.loads((EVENTS / "ecs-POST_TEST_TRAFFIC_SHIFT.json").read_text())
+    raw["hookDetails"] = value
+    # WHEN it is parsed
+    event = parse_event(raw)
+    # THEN it is accepted untouched; only an object can carry greenlight's progress between invocations
+    assert event.hook_details == value
+    assert event.resumable == isinstance(value, dict)

@@ -26,7 +26,8 @@ from greenlight.reporting.ecs_state import (
 
 NOW = 1_767_225_600.0
 TARGET = "arn:aws:ecs:us-east-1:123456789012:service-revision/demo/web/4980306466373577095"
-IDENTITY = Identity("POST_TEST_TRAFFIC_SHIFT", "exec-1", TARGET, (100.0, 0.0))
+DEPLOYMENT = "arn:aws:ecs:us-east-1:123456789012:service-deployment/demo/web/TFX5sH9q9XDboDTOv0rIt"
+IDENTITY = Identity("POST_TEST_TRAFFIC_SHIFT", DEPLOYMENT, TARGET, (100.0, None), "exec-1")
 
 
 def _state(**checks: CheckState) -> HookState:
@@ -164,7 +165,7 @@ def test_ecs_state_corrupted_names_the_field(field: str, change: Any, words: str
 
 
 def test_ecs_state_missing_fields_are_named() -> None:
-    for field in ("stage", "executionId", "targetServiceRevisionArn", "w", "round", "started_at", "checks"):
+    for field in ("stage", "resourceArn", "targetServiceRevisionArn", "w", "round", "started_at", "checks"):
         # GIVEN a progress state without one of its fields
         doc = _valid_doc()
         del doc[field]
@@ -178,10 +179,10 @@ def test_ecs_state_missing_fields_are_named() -> None:
 @pytest.mark.parametrize(
     ("other", "words"),
     [
-        (Identity("PRODUCTION_TRAFFIC_SHIFT", "exec-1", TARGET, (100.0, 0.0)), "stage"),
-        (Identity("POST_TEST_TRAFFIC_SHIFT", "exec-2", TARGET, (100.0, 0.0)), "executionId"),
-        (Identity("POST_TEST_TRAFFIC_SHIFT", "exec-1", TARGET + "9", (100.0, 0.0)), "targetServiceRevisionArn"),
-        (Identity("POST_TEST_TRAFFIC_SHIFT", "exec-1", TARGET, (100.0, 10.0)), "traffic weights"),
+        (Identity("PRODUCTION_TRAFFIC_SHIFT", DEPLOYMENT, TARGET, (100.0, None), "exec-1"), "stage"),
+        (Identity("POST_TEST_TRAFFIC_SHIFT", DEPLOYMENT + "X", TARGET, (100.0, None), "exec-1"), "resourceArn"),
+        (Identity("POST_TEST_TRAFFIC_SHIFT", DEPLOYMENT, TARGET + "9", (100.0, None)), "targetServiceRevisionArn"),
+        (Identity("POST_TEST_TRAFFIC_SHIFT", DEPLOYMENT, TARGET, (100.0, 10.0), "exec-1"), "traffic weights"),
     ],
 )
 def test_ecs_state_identity_tells_another_validation(other: Identity, words: str) -> None:
@@ -191,6 +192,16 @@ def test_ecs_state_identity_tells_another_validation(other: Identity, words: str
     # THEN the difference is named; the same identity has none
     assert why is not None and why.startswith(words)
     assert IDENTITY.differs(copy.deepcopy(IDENTITY)) is None
+
+
+def test_ecs_state_identity_ignores_execution_id() -> None:
+    # GIVEN the same validation invoked again under another executionId (AWS does not say it repeats)
+    other = Identity(IDENTITY.stage, IDENTITY.deployment_arn, IDENTITY.target_revision_arn, IDENTITY.weights, "exec-9")
+    # WHEN they are compared, and a state written by the first is read back
+    back = decode({STATE_KEY: encode(HookState(IDENTITY, 1, NOW - 5, {}))}, now=NOW)
+    # THEN they are the same validation, and the executionId written is kept for the logs only
+    assert IDENTITY.differs(other) is None
+    assert back is not None and back.identity.execution_id == "exec-1" and back.identity.differs(other) is None
 
 
 _TALLIES = st.lists(st.sampled_from([Status.PASS, Status.FAIL, Status.ERROR]), max_size=90).map(Tally.of)

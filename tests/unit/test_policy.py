@@ -324,8 +324,9 @@ def test_combine_property_fail_closed(outcomes: list[tuple[Status, bool]], dry_r
     results = [_result(f"c{i}", s, dry_run=d) for i, (s, d) in enumerate(outcomes)]
     # WHEN the run is decided
     decision = combine(results, dry_run=dry_run, inconclusive_passes=inconclusive)
-    # THEN the verdict is the worst real outcome, and success is reported only when allowed
-    real = [_VERDICT[s] for s, d in outcomes if not d]
+    # THEN the verdict is the worst real outcome (in a dry run, the worst of all: what would fail), and
+    #      success is reported only when allowed
+    real = [_VERDICT[s] for s, d in outcomes if not d or dry_run]
     assert decision.verdict is max(real, key=lambda v: v.rank, default=Verdict.PASSED)
     allowed = (
         decision.verdict is Verdict.PASSED or dry_run or (decision.verdict is Verdict.INCONCLUSIVE and inconclusive)

@@ -21,13 +21,15 @@ import shlex
 import signal
 import sys
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from greenlight_cli.main import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 
-EXPECTATIONS = ("promoted", "rolled-back", "any")
+# rolled-back: a greenlight hook failed (the spec rejected the build); rolled-back-other: not promoted, and no
+# hook failed (green never started, no hook ran, the deployment was stopped).
+EXPECTATIONS = ("promoted", "rolled-back", "rolled-back-other", "any")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -112,6 +114,23 @@ def _twin_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--workdir", type=Path, default=None, help="where the tasks' and functions' logs go")
     group.add_argument("--verbose", "-v", action="store_true", help="every target health change and measurement")
     group.add_argument(
+        "--lambda",
+        dest="lambda_backend",
+        choices=("rie", "sam"),
+        default="rie",
+        help="how the hook functions run: rie (default: the Runtime Interface Emulator, no Docker) or sam "
+        "(sam local start-lambda, containers on python3.13; needs Docker and --template)",
+    )
+    group.add_argument(
+        "--sam-image", default=None, help="--invoke-image for SAM (default: SAM's own; scripts/lambda-image builds one)"
+    )
+    group.add_argument(
+        "--bind-address",
+        default=None,
+        help="where containers reach the twin, relayed to 127.0.0.1 (default: none; with --lambda sam the Docker "
+        "bridge's address); only a Docker bridge address is accepted",
+    )
+    group.add_argument(
         "--default-hook-timeout",
         type=float,
         default=60.0,
@@ -146,7 +165,9 @@ def _deploy_options(parser: argparse.ArgumentParser) -> None:
         "--expect",
         choices=EXPECTATIONS,
         default="promoted",
-        help="the outcome that exits 0: promoted (default), rolled-back (the spec must reject this build), any",
+        help="the outcome that exits 0: promoted (default); rolled-back (a greenlight hook failed: the spec rejected "
+        "this build); rolled-back-other (not promoted, but no hook failed: green never started, no hook ran, "
+        "stopped); any",
     )
     group.add_argument(
         "--json",
@@ -194,9 +215,21 @@ def _task_env(items: Sequence[str]) -> list[dict[str, str]]:
 
 
 def _deployment_body(args: argparse.Namespace) -> dict[str, Any]:
+    import math
+
+    from greenlight_twin.config import version_problem
+
     spec = Path(args.spec).expanduser().resolve()
-    if not spec.is_file():
-        raise ValueError(f"--spec {args.spec}: no such file")
+    # Every mistake at once, before anything starts.
+    problems = [] if spec.is_file() else [f"--spec {args.spec}: no such file"]
+    if args.tasks is not None and not 1 <= args.tasks <= 20:
+        problems.append(f"--tasks {args.tasks}: expected a whole number from 1 to 20")
+    if args.hook_timeout is not None and not (math.isfinite(args.hook_timeout) and args.hook_timeout > 0):
+        problems.append(f"--hook-timeout {args.hook_timeout:g}: expected a finite number of seconds > 0")
+    if args.version is not None and (problem := version_problem(args.version, "--version")):
+        problems.append(problem)
+    if problems:
+        raise ValueError("; ".join(problems))
     return {
         "spec": str(spec),
         "version": args.version,
@@ -238,13 +271,22 @@ def _config(args: argparse.Namespace) -> Any:
         test_port=args.test_port,
         workdir=args.workdir,
         hook_timeout=args.default_hook_timeout,
+        lambda_backend=args.lambda_backend,
+        sam_image=args.sam_image,
+        bind_address=args.bind_address,
     )
 
 
-def _verdict(outcome: Mapping[str, Any], expect: str) -> int:
+def _verdict(outcome: Any, expect: str) -> int:
+    """EXIT_OK when the DeploymentOutcome ended as `expect` says."""
+    from greenlight_twin.outcome import HOOK_FAILED, OTHER_CAUSE
+
     if expect == "any":
         return EXIT_OK
-    wanted = outcome.get("promoted") if expect == "promoted" else not outcome.get("promoted")
+    if expect == "promoted":
+        wanted = outcome.promoted
+    else:
+        wanted = outcome.rollback_cause == (HOOK_FAILED if expect == "rolled-back" else OTHER_CAUSE)
     return EXIT_OK if wanted else EXIT_FAILED
 
 
@@ -299,7 +341,7 @@ def _play(args: argparse.Namespace) -> int:
             bake=body["bake"],
         )
     _print_outcome(outcome, args)
-    return _verdict(outcome.to_dict(), args.expect)
+    return _verdict(outcome, args.expect)
 
 
 def _up(args: argparse.Namespace, state_path: Path) -> int:
@@ -384,5 +426,6 @@ def _remote(command: str, args: argparse.Namespace, state_path: Path) -> int:
             raise ControlError(str(line["error"]))
     if outcome is None:
         raise ControlError("the twin ended the deployment's stream without an outcome")
-    _print_outcome(DeploymentOutcome.from_dict(outcome), args, events)
-    return _verdict(outcome, args.expect)
+    ended = DeploymentOutcome.from_dict(outcome)
+    _print_outcome(ended, args, events)
+    return _verdict(ended, args.expect)

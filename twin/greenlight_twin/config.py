@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import errno
+import math
 import re
+import socket
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-__all__ = ["CONTROLLERS", "DEFAULT_HOOK_TIMEOUT", "DEFAULT_REGION", "TwinConfig", "TwinError"]
+__all__ = ["CONTROLLERS", "DEFAULT_HOOK_TIMEOUT", "DEFAULT_REGION", "TwinConfig", "TwinError", "version_problem"]
 
 CONTROLLERS = ("CODE_DEPLOY", "ECS")
 LOAD_BALANCERS = ("application", "network")
@@ -18,6 +21,36 @@ DEFAULT_REGION = "us-east-1"
 
 class TwinError(Exception):
     """The twin cannot start or cannot play what was asked; the message says what to change."""
+
+
+# A version goes into an image tag (`example/app:VERSION`) and the service's APP_VERSION: Docker's tag rule.
+_VERSION_RULE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
+
+
+def version_problem(value: object, what: str) -> str | None:
+    """Why `value` cannot be a release's version (None when it can)."""
+    if isinstance(value, str) and _VERSION_RULE.fullmatch(value):
+        return None
+    return (
+        f"{what} {value!r} is not a version: 1-128 letters, digits, '_', '.' or '-', not starting with '.' or '-' "
+        "(e.g. 2.0.0)"
+    )
+
+
+def _port_problem(name: str, port: object) -> str | None:
+    """Why the listener port `port` cannot be used (0: a free one is picked), checked before anything starts."""
+    if port == 0:
+        return None
+    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+        return f"{name} {port!r} must be a port number from 1 to 65535 (or 0 for a free one)"
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the listener binds
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as exc:
+            why = "already in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
+            return f"{name} {port}: cannot listen on 127.0.0.1:{port} ({why}); pick another port or 0 for a free one"
+    return None
 
 
 @dataclass(frozen=True)
@@ -61,6 +94,14 @@ class TwinConfig:
     log_level: str = "INFO"  # POWERTOOLS_LOG_LEVEL of the hook functions
     workdir: Path | None = None  # logs of the tasks and functions; None: a fresh temporary folder
     rie: Path | None = None  # the Runtime Interface Emulator; None: find_rie()
+    # How the hook functions run: "rie" (the Runtime Interface Emulator on the host, no Docker) or "sam" (the SAM
+    # CLI's `sam local start-lambda`, containers on the runtime's Python; needs Docker and `template`).
+    lambda_backend: str = "rie"
+    sam_mode: str = "start-lambda"  # or "invoke": one `sam local invoke` per invocation
+    sam_image: str | None = None  # --invoke-image for SAM; None: SAM's own base image
+    # Where containers reach the twin (its AWS endpoint and listeners, relayed to 127.0.0.1): None for the rie
+    # backend; for sam, the Docker bridge's address (found when not given). Never an external interface.
+    bind_address: str | None = None
 
     def checked(self) -> TwinConfig:
         """This configuration with the controller's name normalised; TwinError naming every problem."""
@@ -72,8 +113,17 @@ class TwinConfig:
             problems.append(f"controller {self.controller!r} is not one of {', '.join(CONTROLLERS)}")
         for name in ("hook_timeout", "health_interval", "metrics_interval"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-                problems.append(f"{name} {value!r} must be a number of seconds > 0")
+            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
+                problems.append(f"{name} {value!r} must be a finite number of seconds > 0")
+        problem = version_problem(self.blue_version, "blue_version")
+        if problem:
+            problems.append(problem)
+        for name in ("prod_port", "test_port"):
+            problem = _port_problem(name, getattr(self, name))
+            if problem:
+                problems.append(problem)
+        if self.prod_port and self.prod_port == self.test_port:
+            problems.append(f"prod_port and test_port are both {self.prod_port}: the two listeners need two ports")
         if self.function_timeout is not None and (
             isinstance(self.function_timeout, bool) or not isinstance(self.function_timeout, int)
         ):
@@ -90,6 +140,10 @@ class TwinConfig:
             problems.append(f"load_balancer {self.load_balancer!r} is not one of {', '.join(LOAD_BALANCERS)}")
         if self.service_connect and controller != "ECS":
             problems.append("service_connect needs the ECS controller (Service Connect test traffic rules are ECS's)")
+        if self.lambda_backend not in ("rie", "sam"):
+            problems.append(f"lambda_backend {self.lambda_backend!r} is not one of rie, sam")
+        if self.lambda_backend == "sam" and self.template is None:
+            problems.append("the sam backend builds the functions with sam build: give the SAM template (--template)")
         if problems:
             raise TwinError("twin configuration: " + "; ".join(problems))
         return replace(self, controller=controller)

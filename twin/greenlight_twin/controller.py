@@ -40,6 +40,8 @@ from typing import TYPE_CHECKING, Any
 from greenlight_twin import shipped
 from greenlight_twin.config import CONTROLLERS, TwinConfig, TwinError
 from greenlight_twin.functions import LambdaProcess
+from greenlight_twin.functions.bridge import BridgeRelay, bridge_address
+from greenlight_twin.functions.sam import SamSettings
 from greenlight_twin.hooks import HookFunctions
 from greenlight_twin.outcome import DeploymentOutcome
 from greenlight_twin.progress import HEALTH, LOG, STEP, TASK, Event, ProgressFn
@@ -73,6 +75,17 @@ class Twin:
         else:
             template = Path(self.config.template)
         self.template = template.resolve()
+        # Containers (the sam backend) reach the twin at the Docker bridge's address, relayed to 127.0.0.1.
+        self.bind_address: str | None = self.config.bind_address
+        if self.bind_address is None and self.config.lambda_backend == "sam":
+            self.bind_address = bridge_address()
+        self.bridge: BridgeRelay | None = None
+        sam = None
+        if self.config.lambda_backend == "sam":
+            assert self.bind_address is not None
+            sam = SamSettings(
+                template=template, bridge=self.bind_address, image=self.config.sam_image, mode=self.config.sam_mode
+            )
         # Read before anything starts: a template without hook functions fails here, not after moto is up.
         self.functions = HookFunctions(
             self.template,
@@ -85,6 +98,7 @@ class Twin:
             function_timeout=self.config.function_timeout,
             rie=self.config.rie,
             log_dir=self.workdir / "lambda",
+            sam=sam,
         )
         self.moto: MotoServer | None = None
         self.session: Any = None
@@ -195,6 +209,10 @@ class Twin:
         self.moto = twin_aws.start()
         self.session = self.moto.session(config.region)
         self._emit(STEP, f"AWS (moto) on {self.moto.endpoint_url}")
+        if self.bind_address is not None:
+            self.bridge = BridgeRelay(self.bind_address)
+            self.bridge.add([self.moto.port])
+            self._emit(STEP, f"containers reach the twin at {self.bind_address} (relayed to 127.0.0.1)")
 
         blue = self._new_side("blue", config.blue_version, config.tasks, config.blue_env, ())
         try:
@@ -209,7 +227,7 @@ class Twin:
             region=config.region,
             controller=self.controller,
             blue_targets=blue.targets,
-            lb_dns_name=HOST,
+            lb_dns_name=self.bind_address or HOST,
             blue_version=config.blue_version,
             green_version=config.blue_version,
             hook_function=self.functions.any_function().function_name,
@@ -235,6 +253,8 @@ class Twin:
             cloudwatch_endpoint_url=self.endpoint_url,
             on_health_change=self._on_health_change,
         )
+        if self.bridge is not None:
+            self.bridge.add([self.lb.port("prod"), self.lb.port("test")])
         names = {world.blue_tg_arn: world.blue_tg_name, world.green_tg_arn: world.green_tg_name}
         twin_aws.set_target_health_provider(TargetHealthAnswer(self.lb, names))
         wait_healthy(self.lb, self.live.target_group, blue, health_path=config.health_path)
@@ -312,6 +332,8 @@ class Twin:
                 logger.warning("twin: stopping %s failed: %s", what, exc)
 
         attempt("the hook functions", self.functions.close)
+        if self.bridge is not None:
+            attempt("the bridge relay", self.bridge.stop)
         if self.lb is not None:
             attempt("the load balancer", self.lb.stop)
         for side in self._sides:

@@ -10,6 +10,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
+from typing import cast
 
 from greenlight_twin.config import TwinError
 from greenlight_twin.functions import (
@@ -19,6 +20,7 @@ from greenlight_twin.functions import (
     functions_from_template,
     lambda_environment,
 )
+from greenlight_twin.functions.sam import SamRuntime, SamSettings
 
 __all__ = ["ECS_KEY", "HookFunctions"]
 
@@ -49,6 +51,7 @@ class HookFunctions:
         function_timeout: int | None = None,
         rie: Path | None = None,
         log_dir: Path,
+        sam: SamSettings | None = None,
     ) -> None:
         self.template = Path(template).resolve()
         self.controller = controller
@@ -56,6 +59,7 @@ class HookFunctions:
         self.region = region
         self.rie = rie
         self.log_dir = log_dir
+        self.sam = sam  # None: each function in the Runtime Interface Emulator on the host; else under the SAM CLI
         configs = functions_from_template(
             self.template,
             stack_name=stack_name,
@@ -66,7 +70,7 @@ class HookFunctions:
         longest = max((function.timeout for function in configs), default=_UNSET_TIMEOUT)
         self.function_timeout = function_timeout or max(1, min(longest, math.ceil(hook_timeout)))
         self.configs = self._by_hook(configs)
-        self._runtime: LambdaRuntime | None = None
+        self._runtime: LambdaRuntime | SamRuntime | None = None
         self._processes: dict[str, LambdaProcess] = {}
         self._spec: str | None = None
         self._endpoint_url: str | None = None
@@ -125,7 +129,15 @@ class HookFunctions:
         if self._spec == spec and self._endpoint_url == endpoint_url and self._all_running():
             return
         self._stop_processes()
-        if self._runtime is None:
+        if self._runtime is None and self.sam is not None:
+            self._runtime = SamRuntime(
+                self.sam,
+                log_dir=self.log_dir,
+                region=self.region,
+                controller=self.controller,
+                function_timeout=self.function_timeout,
+            )
+        elif self._runtime is None:
             self._runtime = LambdaRuntime(rie=self.rie, log_dir=self.log_dir, region=self.region)
         self._endpoint_url = endpoint_url
         for key, config in self.configs.items():
@@ -145,7 +157,8 @@ class HookFunctions:
     def _start(self, config: FunctionConfig, spec: str) -> LambdaProcess:
         assert self._runtime is not None
         overrides: Mapping[str, str] = {"GREENLIGHT_SPEC": spec}
-        return self._runtime.start(config, env_overrides=overrides, endpoint_url=self._endpoint_url)
+        started = self._runtime.start(config, env_overrides=overrides, endpoint_url=self._endpoint_url)
+        return cast(LambdaProcess, started)  # a SamFunction has the interface of LambdaProcess the players use
 
     def _all_running(self) -> bool:
         return bool(self._processes) and all(process.running for process in self._processes.values())

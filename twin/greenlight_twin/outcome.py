@@ -15,6 +15,8 @@ from greenlight_twin.progress import Event
 
 __all__ = [
     "FAILED",
+    "HOOK_FAILED",
+    "OTHER_CAUSE",
     "STOPPED",
     "SUCCEEDED",
     "TIMED_OUT",
@@ -26,6 +28,10 @@ __all__ = [
 
 # A CodeDeploy hook's statuses, and the twin's own for a hook that never reported or was stopped.
 SUCCEEDED, FAILED, TIMED_OUT, STOPPED = "Succeeded", "Failed", "TimedOut", "Stopped"
+# Why a deployment was not promoted (DeploymentOutcome.rollback_cause): a greenlight hook failed (it reported
+# or answered failure, or never answered in time), or something else did (green never started, no hook ran,
+# the deployment was stopped, the twin failed).
+HOOK_FAILED, OTHER_CAUSE = "hook-failed", "other"
 
 
 @dataclass(frozen=True)
@@ -154,6 +160,25 @@ class DeploymentOutcome:
         raise KeyError(f"deployment {self.deployment_id} ran no check {name!r}; it ran: {', '.join(ran) or 'none'}")
 
     @property
+    def failed_hook(self) -> HookOutcome | None:
+        """The hook whose failure stopped the deployment: the first that ran and did not pass (not one run again
+        while rolling back, nor one stopped with the deployment); None when promoted or when no hook failed."""
+        if self.promoted:
+            return None
+        for hook in self.hooks:
+            if not hook.passed and not hook.rollback and hook.status not in (STOPPED, "STOPPED"):
+                return hook
+        return None
+
+    @property
+    def rollback_cause(self) -> str | None:
+        """None when promoted; HOOK_FAILED when a greenlight hook failed; OTHER_CAUSE when green was not promoted
+        for another reason (it never started, no hook ran, the deployment was stopped)."""
+        if self.promoted:
+            return None
+        return HOOK_FAILED if self.failed_hook is not None else OTHER_CAUSE
+
+    @property
     def failed_checks(self) -> list[CheckOutcome]:
         return [c for h in self.hooks for c in h.checks if c.status not in ("PASS", "PAUSED") and not c.dry_run]
 
@@ -166,6 +191,7 @@ class DeploymentOutcome:
             "status": self.status,
             "promoted": self.promoted,
             "rolled_back": self.rolled_back,
+            "rollback_cause": self.rollback_cause,
             "reason": self.reason,
             "failed_step": self.failed_step,
             "error_code": self.error_code,
@@ -194,7 +220,9 @@ class DeploymentOutcome:
             f"{self.status}, {head} in {self.duration:.1f} s"
         ]
         if not self.promoted:
-            lines.append(f"  why: {self.reason}")
+            failed = self.failed_hook
+            cause = f"hook {failed.hook} failed" if failed is not None else "no greenlight hook failed"
+            lines.append(f"  why: {self.reason} ({cause})")
         for hook in self.hooks:
             again = " (rollback)" if hook.rollback else ""
             lines.append(f"  {hook.hook}{again}: {hook.status} in {hook.duration:.1f} s")

@@ -2,8 +2,12 @@
 
     def test_spec_rejects_unhealthy_build(greenlight_twin):
         outcome = greenlight_twin.deploy("greenlight.yaml", env={"FAULT_UNHEALTHY": "true"})
-        assert outcome.rolled_back
+        assert outcome.rollback_cause == "hook-failed"
         assert outcome.check("health").status == "FAIL"
+
+`outcome.rolled_back` only says green was not promoted; `outcome.rollback_cause` says why: "hook-failed"
+(a greenlight hook failed: the spec rejected the build) or "other" (green never started, no hook ran, the
+deployment was stopped), so a spec that can never reject anything does not pass such a test by accident.
 
 Fixtures (registered through the `pytest11` entry point `greenlight_twin`, or with
 `pytest -p greenlight_twin.pytest_plugin`):

@@ -31,17 +31,35 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--port", type=int, metavar="N", help="its container port (default: the stack's ContainerPort)")
     p.add_argument("--format", choices=("yaml", "json"), default="yaml", help="output format (default yaml)")
     p.add_argument("--output", "-o", metavar="FILE", help="write here instead of standard output")
-    p.add_argument("--region", help="the stack's region (default: AWS_REGION / AWS_DEFAULT_REGION / profile)")
+    p.add_argument(
+        "--region",
+        help="the stack's region (default: AWS_REGION / AWS_DEFAULT_REGION / profile, else the task definition's)",
+    )
     p.set_defaults(func=run)
 
 
+def _configured_region() -> str | None:
+    """The region boto3 would use (environment, profile), or None when none is configured or it cannot be read."""
+    try:
+        from botocore.session import get_session
+
+        region = get_session().get_config_variable("region")
+    except Exception:  # a broken config file: --region or the task definition's region still works
+        return None
+    return str(region) if region else None
+
+
 def run(args: argparse.Namespace) -> int:
+    from botocore.exceptions import BotoCoreError
+
     from greenlight_cli.appspec import build as appspecs
 
     try:
         # Checked before any AWS call: a typo should not wait for the network.
-        appspecs.TaskDefinitionArn.parse(args.task_definition)
-        stack = appspecs.read_stack(args.stack, region=getattr(args, "region", None))
+        arn = appspecs.TaskDefinitionArn.parse(args.task_definition)
+        # CodeDeploy deploys a task definition of the stack's own region: with none configured, that is the one.
+        region = getattr(args, "region", None) or _configured_region() or arn.region
+        stack = appspecs.read_stack(args.stack, region=region)
         plan = appspecs.appspec_for_stack(
             stack, args.task_definition, container_name=args.container, container_port=args.port
         )
@@ -52,6 +70,9 @@ def run(args: argparse.Namespace) -> int:
     except appspecs.StackAccessError as exc:
         print(f"greenlight appspec: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    except BotoCoreError as exc:  # before any call: no region, no credentials, a broken AWS config file
+        print(f"greenlight appspec: cannot call AWS: {exc} (set --region, AWS_REGION or a profile)", file=sys.stderr)
+        return EXIT_USAGE
     for warning in plan.warnings:
         print(f"greenlight appspec: warning: {warning}", file=sys.stderr)
 

@@ -7,6 +7,7 @@ exceptions are recognised by their `response` and their class name.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 
 # Error codes AWS services answer when the caller's policy does not allow the action.
@@ -25,6 +26,15 @@ THROTTLED = frozenset(
         "RequestThrottledException",
     }
 )
+# How a local invoke names the API it could not reach, by IAM prefix.
+_SERVICE_NAMES = {
+    "codedeploy": "CodeDeploy",
+    "ecs": "ECS",
+    "elasticloadbalancing": "Elastic Load Balancing",
+    "cloudwatch": "CloudWatch",
+    "secretsmanager": "Secrets Manager",
+    "ssm": "SSM",
+}
 # botocore exceptions (by class name) raised when no answer came: no route, no DNS, a timeout.
 UNREACHABLE = frozenset(
     {
@@ -82,6 +92,9 @@ def explain(exc: BaseException, action: str) -> str:
         return f"{action} failed: {code}: {error_message(exc)[:300]}"
     name = type(exc).__name__
     if name in UNREACHABLE:
+        if os.environ.get("AWS_SAM_LOCAL") == "true":  # set by `sam local`: no VPC, most likely no AWS at all
+            service = _SERVICE_NAMES.get(action.partition(":")[0], action.partition(":")[0])
+            return f"cannot reach the {service} API (offline? use the twin: make sam-local) for {action} ({name})"
         return (
             f"no answer from the AWS API for {action} ({name}); a function in a VPC needs a route to it "
             "(an interface VPC endpoint or a NAT gateway)"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -12,8 +11,11 @@ from greenlight.engine.model import Measurement, Status
 from greenlight.probe import redact
 from greenlight.probe.http import ProbeError, Request, Response, fetch
 from greenlight.spec.errors import Problem
+from greenlight.spec.regex import Regex, search
 from greenlight.spec.schema import AnyValue, Bool, Field, Int, ListOf, MapOf, Number, Obj, OneOf, Str, join
 
+# A JMESPath longer than this is a mistake; far shorter ones already nest deeper than its parser can.
+MAX_JMESPATH = 1024
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 STATUS_ITEM = OneOf((Int(min=100, max=599), Str(pattern=r"[1-5]xx", pattern_doc="a status class such as '2xx'")))
@@ -40,12 +42,28 @@ EXPECT = Obj(
         "body_not_contains": Field(
             ListOf(Str(min_len=1), scalar_ok=True), default=list, doc="text the body must not contain"
         ),
-        "body_matches": Field(Str(min_len=1), doc="a regular expression the body must match"),
+        "body_matches": Field(Regex(), doc="a regular expression (RE2 syntax) the body must match"),
         "json": Field(MapOf(AnyValue()), default=dict, doc="JMESPath expression -> expected value"),
         "headers": Field(MapOf(Str()), default=dict, doc="header -> exact value"),
         "max_latency_ms": Field(Number(min=0), doc="the slowest acceptable answer, in milliseconds"),
     }
 )
+
+
+def jmespath_problem(expr: str) -> str | None:
+    """Why `expr` is not a usable JMESPath (compiled here, when the spec is read), or None."""
+    import jmespath
+
+    if len(expr) > MAX_JMESPATH:
+        return f"a JMESPath of {len(expr)} characters is longer than {MAX_JMESPATH}"
+    try:
+        jmespath.compile(expr)
+    except jmespath.exceptions.JMESPathError as exc:  # ParseError, and e.g. lexer errors
+        return f"invalid JMESPath: {' '.join(str(exc).split())[:300]}"
+    except RecursionError:
+        # jmespath's parser recurses once per nesting level: `((((...))))` deep enough exhausts the stack.
+        return "invalid JMESPath: nested too deeply"
+    return None
 
 
 def _check_body(body: dict[str, Any], path: str, problems: list[Problem]) -> None:
@@ -66,28 +84,13 @@ def _check_body(body: dict[str, Any], path: str, problems: list[Problem]) -> Non
         if isinstance(prefix, str) and any(c in prefix for c in "\r\n"):
             problems.append(Problem(join(join(join(path, "headers"), name), "prefix"), "contains CR or LF"))
     if body.get("expect"):
-        pattern = body["expect"].get("body_matches")
-        if pattern:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                problems.append(
-                    Problem(join(join(path, "expect"), "body_matches"), f"invalid regular expression: {exc}")
-                )
-        import jmespath
-
         for expr in body["expect"].get("json") or {}:
             if not isinstance(expr, str) or not expr:
                 continue  # the key itself was already reported as invalid
-            try:
-                jmespath.compile(expr)
-            except jmespath.exceptions.JMESPathError as exc:  # ParseError, and e.g. lexer errors
-                problems.append(
-                    Problem(
-                        join(join(path, "expect"), f"json.{expr}"),
-                        f"invalid JMESPath: {' '.join(str(exc).split())}",
-                    )
-                )
+            where = join(join(path, "expect"), f"json.{expr if len(expr) <= 60 else expr[:57] + '...'}")
+            why = jmespath_problem(expr)
+            if why:
+                problems.append(Problem(where, why))
 
 
 SCHEMA = Obj(
@@ -141,10 +144,25 @@ def evaluate(resp: Response, expect: Mapping[str, Any]) -> list[str]:
         assert text is not None
         if needle in text:
             problems.append(f"body contains {needle!r}")
+        elif resp.truncated:
+            # Only the first max_body_bytes were read: the text may sit in the part never seen.
+            problems.append(
+                f"body is larger than target.max_body_bytes ({len(resp.body)} bytes read), so it cannot be shown "
+                f"not to contain {needle!r}; raise target.max_body_bytes"
+            )
     if expect.get("body_matches"):
         assert text is not None
-        if not re.search(expect["body_matches"], text):
-            problems.append(f"body does not match /{expect['body_matches']}/")
+        found = search(expect["body_matches"], text)
+        if found is None:
+            problems.append(
+                f"body does not match /{expect['body_matches']}/{' (body truncated)' if resp.truncated else ''}"
+            )
+        elif resp.truncated and found.end() >= len(text):
+            # A match that reaches the cut may not be one in the whole body (`$`, `\b`, a repeat that would go on).
+            problems.append(
+                f"body matches /{expect['body_matches']}/ only up to where it was cut at target.max_body_bytes; "
+                "raise target.max_body_bytes"
+            )
     if expect["json"]:
         problems.extend(_evaluate_json(resp, expect["json"]))
     for name, value in expect["headers"].items():
@@ -166,12 +184,23 @@ def _evaluate_json(resp: Response, wanted: Mapping[str, Any]) -> list[str]:
         doc = resp.json()
     except ValueError as exc:
         return [f"body is not valid JSON ({exc.__class__.__name__}: {str(exc)[:80]})"]
+    except RecursionError:
+        # json.loads recurses once per level: a body of 100000 `[` is not a document any check can use.
+        return ["body is JSON nested too deeply to read"]
     out = []
     for expr, value in wanted.items():
         seen = jmespath.search(expr, doc)
         if seen != value:
             out.append(f"JSON {expr} is {seen!r}, expected {value!r}")
     return out
+
+
+def _masked(exc: Exception, message: str) -> Exception:
+    """`exc` again with `message` (its text with secrets masked): same class when it takes one argument."""
+    try:
+        return type(exc)(message)
+    except Exception:
+        return RuntimeError(f"{type(exc).__name__}: {message}")
 
 
 def allowed_hosts(target: Target, extra: tuple[str, ...] = ()) -> frozenset[str]:
@@ -196,8 +225,15 @@ class HttpCheck(Check):
     def prepare(self, ctx: CheckContext) -> None:
         from greenlight.secrets import resolve_headers
 
-        self._headers, self._secrets = resolve_headers(self.body["headers"], ctx)
-        self._url = self.url_for(ctx.target)
+        try:
+            self._headers, self._secrets = resolve_headers(self.body["headers"], ctx)
+            self._url = self.url_for(ctx.target)
+        except Exception as exc:
+            # The engine quotes an exception's text in the check's reason: mask it like every other output.
+            masked = redact.text(str(exc))
+            if masked == str(exc):
+                raise
+            raise _masked(exc, masked) from None
         if self.body.get("listener") == "test" and not self.body.get("url") and ctx.deployment is not None:
             # A Service Connect revision's test traffic header (discovery); the spec's own headers win.
             self._headers = {**getattr(ctx.deployment, "test_headers", {}), **self._headers}
@@ -244,6 +280,10 @@ class HttpCheck(Check):
             return Measurement(
                 Status.ERROR, redact.text(str(exc), self._secrets), details={"url": shown, "error": exc.kind}
             )
+        except Exception as exc:
+            # Not one of the probe's own errors (a library's): still an ERROR, and its text is masked too.
+            reason = redact.text(f"{type(exc).__name__}: {exc}", self._secrets)
+            return Measurement(Status.ERROR, reason, details={"url": shown, "error": "internal"})
         details: dict[str, Any] = {"url": shown, "status": resp.status, "latency_ms": round(resp.elapsed_ms, 1)}
         if resp.redirects:
             details["redirects"] = [redact.url(u) for u in resp.redirects]

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from greenlight.checks.http import SCHEMA as HTTP_SCHEMA
-from greenlight.checks.http import HttpCheck
+from greenlight.checks.http import HttpCheck, jmespath_problem
 from greenlight.checks.support import NoDeploymentError, call, side_of, task_definition_name
 from greenlight.engine.check import CheckContext, Needs
 from greenlight.probe.http import Response
@@ -57,12 +57,9 @@ def _check_body(body: dict[str, Any], path: str, problems: list[Problem]) -> Non
     if bool(body.get("header")) == bool(body.get("json")):
         problems.append(Problem(join(path, "header"), "give either 'header' or 'json' (exactly one of them)"))
     if body.get("json"):
-        import jmespath
-
-        try:
-            jmespath.compile(body["json"])
-        except jmespath.exceptions.ParseError as exc:
-            problems.append(Problem(join(path, "json"), f"invalid JMESPath: {' '.join(str(exc).split())}"))
+        why = jmespath_problem(body["json"])
+        if why:
+            problems.append(Problem(join(path, "json"), why))
 
 
 SCHEMA = Obj(
@@ -177,6 +174,8 @@ class IdentityCheck(HttpCheck):
             doc = resp.json()
         except ValueError as exc:
             return None, f"body is not valid JSON ({type(exc).__name__}), cannot read {self.body['json']}"
+        except RecursionError:
+            return None, f"body is JSON nested too deeply to read, cannot read {self.body['json']}"
         seen = jmespath.search(self.body["json"], doc)
         if seen is None:
             return None, f"no JSON {self.body['json']} in the answer"

@@ -3,7 +3,9 @@
 What it reads, in order (each API at most once per invocation; the answers are kept on the object):
 
 - ecs DescribeServiceDeployments (the hook event's `resourceArn`): the source and target revisions with
-  their task counts and requested weights, the deployment's status and `rollback`;
+  their task counts and requested weights (no source revision: the service's first deployment), the
+  deployment's status and `rollback`, and `lifecycleHookDetails` (each running hook's `expiresAt` and
+  `timeoutAction`);
 - ecs DescribeServiceRevisions (target and sources in one call): each revision's task definition,
   `loadBalancers[].advancedConfiguration` (alternate target group, production and test listener
   rules) and `resolvedConfiguration.loadBalancers[].targetGroupArn` (the target group it runs in);
@@ -22,8 +24,11 @@ unchanged.
 
 from __future__ import annotations
 
+import datetime
 import logging
+import math
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from greenlight.aws.errors import error_code, explain
@@ -46,6 +51,57 @@ ACTIONS: dict[tuple[str, str], str] = {
 IAM_ACTIONS: tuple[str, ...] = tuple(ACTIONS.values())
 
 _ROLLBACK_STATUSES = frozenset({"ROLLBACK_REQUESTED", "ROLLBACK_IN_PROGRESS", "ROLLBACK_SUCCESSFUL", "ROLLBACK_FAILED"})
+
+
+@dataclass(frozen=True)
+class HookTimeout:
+    """A lifecycle hook's own timeout: when it expires (epoch seconds) and what ECS then does."""
+
+    expires_at: float | None
+    timeout_action: str | None  # ROLLBACK or CONTINUE
+    expires_at_text: str = "an unknown time"
+
+    @classmethod
+    def of(cls, detail: Mapping[str, Any]) -> HookTimeout:
+        when = _epoch(detail.get("expiresAt"))
+        action = detail.get("timeoutAction")
+        text = (
+            datetime.datetime.fromtimestamp(when, datetime.UTC).isoformat(timespec="seconds")
+            if when is not None
+            else "an unknown time"
+        )
+        return cls(when, str(action) if action else None, text)
+
+
+@dataclass(frozen=True)
+class DeploymentFacts:
+    """What DescribeServiceDeployments tells a hook before it probes anything."""
+
+    first_deployment: bool  # no source revision: nothing to replace
+    rollback: bool  # the deployment's `rollback` is set, or its status is ROLLBACK_*
+    hook: HookTimeout | None  # this hook's entry of lifecycleHookDetails
+
+
+def _epoch(value: Any) -> float | None:
+    """Epoch seconds of a timestamp as botocore gives it (datetime), or as a number or ISO 8601 text."""
+    if isinstance(value, datetime.datetime):
+        when = value if value.tzinfo else value.replace(tzinfo=datetime.UTC)
+        return when.timestamp()
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return _epoch(datetime.datetime.fromisoformat(value.replace("Z", "+00:00")))
+        except ValueError:
+            return None
+    return None
+
+
+def _unqualified(arn: Any) -> str | None:
+    """A Lambda function ARN without its version or alias (arn:aws:lambda:REGION:ACCOUNT:function:NAME)."""
+    if not isinstance(arn, str) or not arn.startswith("arn:"):
+        return None
+    return ":".join(arn.split(":")[:7])
 
 
 def arn_resource(arn: str) -> list[str]:
@@ -157,6 +213,31 @@ class EcsDiscovery:
     def is_rollback(self) -> bool:
         deployment = self.service_deployment()
         return bool(deployment.get("rollback")) or str(deployment.get("status", "")) in _ROLLBACK_STATUSES
+
+    def hook_timeout(self, function_arn: str | None) -> HookTimeout | None:
+        """This hook's own timeout, from the service deployment's `lifecycleHookDetails` (None: not given).
+
+        The entry is the one whose `targetArn` is this function (qualifiers aside); failing that, the only
+        Lambda hook IN_PROGRESS, which is the one invoking us.
+        """
+        details = [d for d in self.service_deployment().get("lifecycleHookDetails") or [] if isinstance(d, Mapping)]
+        mine = _unqualified(function_arn)
+        found = [d for d in details if mine and _unqualified(d.get("targetArn")) == mine]
+        if not found:
+            running = [
+                d
+                for d in details
+                if d.get("status") == "IN_PROGRESS" and d.get("targetType", "AWS_LAMBDA") == "AWS_LAMBDA"
+            ]
+            found = running if len(running) == 1 else []
+        if not found:
+            return None
+        timeouts = [HookTimeout.of(d) for d in found]
+        return min(timeouts, key=lambda t: t.expires_at if t.expires_at is not None else math.inf)
+
+    def deployment_facts(self, function_arn: str | None = None) -> DeploymentFacts:
+        """What the service deployment says before anything is probed (one DescribeServiceDeployments)."""
+        return DeploymentFacts(self.is_first_deployment(), self.is_rollback(), self.hook_timeout(function_arn))
 
     def revisions(self) -> dict[str, dict[str, Any]]:
         """DescribeServiceRevisions of the target and every source revision, by ARN (one call)."""

@@ -109,7 +109,7 @@ def combine(results: Sequence[CheckResult], *, dry_run: bool = False, inconclusi
     for result in results:
         if result.status is Status.PASS:
             continue
-        if result.dry_run:
+        if result.dry_run and not dry_run:  # a dry-run check in a real run: reported, never decisive
             would_fail.append(f"{result.name} ({result.status.value}: {result.reason})")
             continue
         this = _VERDICT_OF[result.status]

@@ -115,6 +115,7 @@ def run(
         pause=budget.pause,
         clock=clock,
         deadline_reason=budget.end or DEADLINE_REACHED,
+        dry_run=dry_run,
     )
     decision = combine(results, dry_run=dry_run, inconclusive_passes=inconclusive_passes)
     result = RunResult(

@@ -13,6 +13,7 @@ import logging
 import os
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -87,12 +88,24 @@ def handle(
                 f"GREENLIGHT_HOOK is not set; set it to the hook this function serves: {CODEDEPLOY_HOOKS}"
             )
         # Before the spec is read, its report_reserve is unknown: the function's own setting, else the default.
-        time_left = plan.TimeLeft(lambda: remaining_seconds(context), plan.reserve_for(None, settings.reserve))
+        before_spec = plan.TimeLeft(lambda: remaining_seconds(context), plan.reserve_for(None, settings.reserve))
+        if settings.reserve is None:
+            # A spec's smaller report_reserve is not known yet: say which setting applies until it is.
+            before_spec = replace(
+                before_spec,
+                remedy=f"{before_spec.remedy}, or set GREENLIGHT_REPORT_RESERVE (the reserve kept until the spec "
+                f"is read, default {plan.DEFAULT_RESERVE:g}s)",
+            )
+        time_left = before_spec
         time_left.beyond_reserve("at start")
         from greenlight.discovery.codedeploy import CodeDeployDiscovery
 
         discovery = CodeDeployDiscovery(deployment_id, aws)
-        earlier = _earlier_outcome(discovery, settings.hook)
+        hook = settings.hook
+        # A fresh look-up (discovery keeps its answers): what CodeDeploy holds once this report is refused.
+        reporter.recorded_status = lambda: CodeDeployDiscovery(deployment_id, aws).lifecycle_event_status(hook)
+        # Every AWS call before the engine runs is bounded by the time beyond the reserve, not only per attempt.
+        earlier = time_left.bounded("the look-up of an earlier outcome", lambda: _earlier_outcome(discovery, hook))
         if earlier is not None:
             # A repeated invocation (at-least-once delivery): probing again could only flip the first result.
             log.warning(
@@ -110,8 +123,8 @@ def handle(
                 "reason": f"hook {settings.hook} already completed as {earlier} by an earlier invocation",
             }
 
-        spec = plan.load_spec(settings.spec_location, env, aws)
-        time_left = time_left.with_reserve(plan.reserve_for(spec, settings.reserve))
+        spec = time_left.bounded("loading the spec", lambda: plan.load_spec(settings.spec_location, env, aws))
+        time_left = plan.TimeLeft(time_left.left, plan.reserve_for(spec, settings.reserve))
         planned = plan.prepare(spec, settings.hook, time=time_left, discovery=discovery)
         run_context: dict[str, Any] = {
             "deployment_id": deployment_id,
@@ -130,6 +143,10 @@ def handle(
         reason = f"{type(exc).__name__}: {exc}"
         log.exception("validation did not complete; reporting Failed: %s", reason)
     outcome = reporter.report(succeeded)
+    if not outcome.recorded:
+        # Another invocation reported first: what holds is CodeDeploy's record, not this run's verdict.
+        reason = f"already completed as {outcome.status} by an earlier invocation; this one's {verdict} ({reason})"
+        verdict = "ALREADY_COMPLETED"
     return {
         "deploymentId": deployment_id,
         "status": outcome.status,

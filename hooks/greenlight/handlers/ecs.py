@@ -18,8 +18,10 @@ but nobody would learn why).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -49,16 +51,29 @@ log = logging.getLogger("greenlight.handler")
 CONTROLLER = "ECS"
 SKIPPED = "SKIPPED"
 
-# Which weight map tells whether a traffic-shift stage runs for a rollback.
+# Which weight map tells whether a traffic-shift stage runs for a rollback (ECS runs these two again while
+# rolling back, with the target revision, still named targetServiceRevisionArn, back at weight 0).
 _STAGE_WEIGHTS = {"TEST_TRAFFIC_SHIFT": "test", "PRODUCTION_TRAFFIC_SHIFT": "production"}
+
+# The validation ends this long before the hook's own timeout (DescribeServiceDeployments ->
+# lifecycleHookDetails[].expiresAt): one last callback, its answer and ECS's own delays fit in it. A hook
+# with less than four times this left keeps a quarter of what is left instead.
+HOOK_TIMEOUT_MARGIN = 120.0
 
 
 # --- the event ----------------------------------------------------------------------------------------
 
+_ABSENT: Any = object()
+
 
 @dataclass(frozen=True)
 class EcsHookEvent:
-    """An ECS lifecycle hook invocation, validated."""
+    """An ECS lifecycle hook invocation, validated.
+
+    The weight maps are what ECS sends: filled only at the stages that shift traffic (ECS Developer Guide,
+    "Lifecycle payloads"), `{}` everywhere else. `hook_details` is the event's hookDetails as sent: absent
+    (`_ABSENT`) when the service configures none, and otherwise any JSON value.
+    """
 
     execution_id: str
     stage: str
@@ -67,7 +82,7 @@ class EcsHookEvent:
     target_revision_arn: str
     test_weights: Mapping[str, float]
     production_weights: Mapping[str, float]
-    hook_details: Mapping[str, Any]
+    hook_details: Any = _ABSENT
 
     @property
     def target_test_weight(self) -> float | None:
@@ -78,23 +93,42 @@ class EcsHookEvent:
         return self.production_weights.get(self.target_revision_arn)
 
     @property
-    def other_revisions(self) -> set[str]:
-        """Revisions other than the target named in either weight map."""
-        return (set(self.test_weights) | set(self.production_weights)) - {self.target_revision_arn}
+    def details_object(self) -> Mapping[str, Any] | None:
+        """hookDetails when it is an object (the only kind with room for greenlight's key), else None."""
+        return self.hook_details if isinstance(self.hook_details, Mapping) else None
+
+    @property
+    def resumable(self) -> bool:
+        """Whether progress can ride in hookDetails between invocations.
+
+        ECS merges the hookDetails an IN_PROGRESS answer returns into the next event's; it documents that
+        merge for objects only. With a service hookDetails that is a string, list, number or null there is
+        no documented way for greenlight's key to come back, and a validation that lost its progress at each
+        callback would never reach max_duration: such a validation runs in one invocation instead.
+        """
+        return self.hook_details is _ABSENT or self.details_object is not None
 
     def identity(self) -> Identity:
         return Identity(
             self.stage,
-            self.execution_id,
+            self.resource_arn,
             self.target_revision_arn,
             (self.target_test_weight, self.target_production_weight),
+            self.execution_id,
         )
 
     def traffic_weights(self) -> dict[str, Any]:
-        """What checks find in CheckContext.settings["traffic_weights"] (LINEAR/CANARY steps differ)."""
+        """What checks find in CheckContext.settings["traffic_weights"].
+
+        `test` / `production`: the event's map (service revision ARN -> percentage) or None where ECS sends
+        an empty one; `target_test_weight` / `target_weight`: the target revision's entry, or None. By stage:
+        TEST_TRAFFIC_SHIFT has `test` (green 100); PRE_PRODUCTION_TRAFFIC_SHIFT has `production` with green 0;
+        PRODUCTION_TRAFFIC_SHIFT has `production` with green 100, or the step's weight under LINEAR and
+        CANARY, or 0 while rolling back; every other stage has neither.
+        """
         return {
-            "test": dict(self.test_weights),
-            "production": dict(self.production_weights),
+            "test": dict(self.test_weights) or None,
+            "production": dict(self.production_weights) or None,
             "target_weight": self.target_production_weight,
             "target_test_weight": self.target_test_weight,
         }
@@ -109,11 +143,6 @@ class EcsHookEvent:
         target = weights.get(self.target_revision_arn)
         others = [w for arn, w in weights.items() if arn != self.target_revision_arn]
         return target is not None and target == 0 and any(w > 0 for w in others)
-
-    @property
-    def first_deployment(self) -> bool:
-        """The weights name the target revision and nothing else: there is no other revision to replace."""
-        return bool(self.test_weights or self.production_weights) and not self.other_revisions
 
 
 def _weights(value: Any, path: str, problems: list[str]) -> dict[str, float]:
@@ -187,10 +216,8 @@ def parse_event(event: Any) -> EcsHookEvent:
         production = _weights(
             details.get("productionTrafficWeights"), "executionDetails.productionTrafficWeights", problems
         )
-    hook_details = event.get("hookDetails")
-    if hook_details is not None and not isinstance(hook_details, Mapping):
-        problems.append(f"hookDetails is not an object (got {type(hook_details).__name__})")
-        hook_details = None
+    # Any JSON value is a legal hookDetails (the API types it as a document): nothing to check here.
+    hook_details = event.get("hookDetails", _ABSENT)
     if problems:
         keys = ", ".join(sorted(map(str, event))) or "none"
         raise InvalidEventError(
@@ -205,7 +232,7 @@ def parse_event(event: Any) -> EcsHookEvent:
         target_revision_arn=target,
         test_weights=test,
         production_weights=production,
-        hook_details=dict(hook_details or {}),
+        hook_details=hook_details,
     )
 
 
@@ -263,6 +290,10 @@ class _Invocation:
         ev = self.ev
         try:
             settings = Settings.from_env(self.env, allowed_hooks=lifecycle.ALL_HOOK_NAMES)
+            # Before the spec is read, its report_reserve is unknown: the function's own setting, else the default.
+            plan.TimeLeft(
+                lambda: remaining_seconds(self.lambda_context), plan.reserve_for(None, settings.reserve), self.clock
+            ).beyond_reserve("at start")
             spec = plan.load_spec(settings.spec_location, self.env, self.aws)
         except Exception as exc:
             if not ev.rollback:
@@ -283,21 +314,20 @@ class _Invocation:
                 f"{ev.stage} runs again for a rollback (the target revision has weight 0): on_rollback is pass, "
                 "a rollback is never blocked"
             )
+        time_left = plan.TimeLeft(
+            lambda: remaining_seconds(self.lambda_context), plan.reserve_for(spec, settings.reserve), self.clock
+        )
 
-        # Progress of an earlier invocation: resumed only if it is this validation's (stage, execution, ...).
-        state = decode(ev.hook_details, now=self.now)
+        # Progress of an earlier invocation: resumed only if it is this validation's (deployment, stage, ...).
+        state = decode(ev.details_object, now=self.now)
         if state is not None:
+            repeated = self.repeated_answer(state)
+            if repeated is not None:
+                return repeated
             why = self.identity.differs(state.identity)
-            if why:
-                log.info("hookDetails holds another validation's progress (%s); starting afresh", why)
+            if why or state.final:
+                log.info("hookDetails holds another validation's progress (%s); starting afresh", why or "ended")
                 state = None
-            elif state.final:
-                # A repeated invocation must not flip an answer already given.
-                log.warning("this validation already ended (%s); returning the same answer", state.status)
-                self.round, self.started_at = state.round, state.started_at
-                return self.final(
-                    state.status == reporting.SUCCEEDED, state.verdict or "", state.reason or "", state.results
-                )
             else:
                 self.round, self.started_at = state.round + 1, state.started_at
         states: dict[str, CheckState] = dict(state.checks) if state else {}
@@ -321,27 +351,28 @@ class _Invocation:
             self.identity, self.round, self.started_at, ((c.name, c.policy.count) for c in checks), now=self.now
         )
 
-        discovery, first_deployment, rollback = self.judge(spec)
-        if rollback and not ev.rollback and spec.on_rollback == "pass":
+        judged = self.judge(spec, time_left)
+        if judged.rollback and not ev.rollback and spec.on_rollback == "pass":
             return self.skipped(
                 f"the service deployment is rolling back: on_rollback is pass, {ev.stage} is not checked"
             )
-        if first_deployment and spec.on_first_deployment == "pass":
+        if judged.first_deployment and spec.on_first_deployment == "pass":
             return self.skipped(
                 "first deployment of the service (no source revision to replace): on_first_deployment is pass"
             )
+        spec = self.within_hook_timeout(spec, judged.hook)
 
-        time_left = plan.TimeLeft(
-            lambda: remaining_seconds(self.lambda_context), plan.reserve_for(spec, settings.reserve), self.clock
-        )
-        planned = plan.prepare(
-            spec,
-            ev.stage,
-            time=time_left,
-            discovery=discovery,
-            rounds=plan.Rounds(self.started_at, states),
-        )
+        rounds = plan.Rounds(self.started_at, states) if ev.resumable else None
+        if not ev.resumable:
+            log.warning(
+                "the service's hookDetails is a %s, not an object: greenlight cannot carry its progress between "
+                "invocations, so this validation runs in this one invocation (max_duration is bounded by the "
+                "function's timeout); the service's value is left as it is",
+                _json_type(ev.hook_details),
+            )
+        planned = plan.prepare(spec, ev.stage, time=time_left, discovery=judged.discovery, rounds=rounds)
         weights = ev.traffic_weights()
+        rollback = judged.rollback or ev.rollback
         report_context: dict[str, Any] = {
             "controller": CONTROLLER,
             "stage": ev.stage,
@@ -353,8 +384,8 @@ class _Invocation:
             "traffic_weights": weights,
             "round": self.round,
             "started_at": self.started_at,
-            "first_deployment": first_deployment,
-            "rollback": rollback or ev.rollback,
+            "first_deployment": judged.first_deployment,
+            "rollback": rollback,
             "source": spec.source,
         }
         if planned.deployment is not None:
@@ -365,8 +396,8 @@ class _Invocation:
             settings={
                 "traffic_weights": weights,
                 "stage": ev.stage,
-                "rollback": rollback or ev.rollback,
-                "first_deployment": first_deployment,
+                "rollback": rollback,
+                "first_deployment": judged.first_deployment,
             },
             context=report_context,
         )
@@ -383,8 +414,43 @@ class _Invocation:
         run_metrics.record_run(self.metrics_sink, result)
         return self.final(result.succeeded, result.verdict.value, result.reason, reporting.results_of(result))
 
-    def judge(self, spec: Any) -> tuple[Any, bool, bool]:
-        """(discovery for the plan, or None when the checks need none; first deployment?; rolling back?)."""
+    def repeated_answer(self, state: HookState) -> dict[str, Any] | None:
+        """The answer already given, when `state` says this validation has ended; else None.
+
+        A repeated invocation must not flip an answer: a SUCCEEDED is repeated for the same validation only
+        (a later traffic step is a new one), and a FAILED of this stage in this service deployment, or one
+        written by an invocation that could not even read its event, is repeated whatever the weights or
+        executionId, except for a rollback re-run, which is a validation of its own and must not be blocked
+        by the failure that started the rollback.
+        """
+        if not state.final:
+            return None
+        theirs, mine = state.identity, self.identity
+        if state.status == reporting.FAILED:
+            same_deployment = theirs.deployment_arn in ("", mine.deployment_arn)
+            same_stage = theirs.stage in ("", mine.stage)
+            if not (same_deployment and same_stage) or self.ev.rollback:
+                return None
+        elif mine.differs(theirs):
+            return None
+        log.warning("this validation already ended (%s); returning the same answer", state.status)
+        self.round, self.started_at = max(state.round, 1), state.started_at
+        return self.final(
+            state.status == reporting.SUCCEEDED,
+            state.verdict or "",
+            state.reason or f"{state.status} by an earlier invocation",
+            state.results,
+        )
+
+    def judge(self, spec: Any, time_left: plan.TimeLeft) -> _Judged:
+        """Discovery for the plan (None when the checks need none), and what the service deployment says:
+        first deployment, rollback, this hook's timeout.
+
+        DescribeServiceDeployments runs in a thread bounded by the time left beyond the reserve, so a slow or
+        unreachable API cannot eat the time kept for answering. When it fails and the checks need nothing
+        discovered, the validation goes on from the event alone: rollback from the weight maps, and no first
+        deployment (so the checks run: the safe side).
+        """
         from greenlight.discovery.ecs import EcsDiscovery
         from greenlight.discovery.model import DiscoveryError
 
@@ -399,19 +465,84 @@ class _Invocation:
             production_weights=ev.production_weights,
             aws=self.aws,
         )
-        first, rollback = ev.first_deployment, False
-        if first and spec.on_first_deployment == "pass":
-            return None, True, False
+        limit = time_left.beyond_reserve("before describing the service deployment")
         try:
-            first = discovery.is_first_deployment()
-            rollback = discovery.is_rollback()
-        except DiscoveryError as exc:
+            facts = _bounded(discovery.deployment_facts, limit, self.function_arn())
+        except (DiscoveryError, TimeoutError) as exc:
             if needed:
                 raise
-            # The checks need nothing discovered: judge first deployment and rollback from the event alone.
             log.warning("%s; first deployment and rollback are judged from the event alone", exc)
-            return None, first, rollback
-        return (discovery if needed else None), first, rollback
+            return _Judged(None, False, False, None)
+        return _Judged(discovery if needed else None, facts.first_deployment, facts.rollback, facts.hook)
+
+    def function_arn(self) -> str | None:
+        arn = getattr(self.lambda_context, "invoked_function_arn", None)
+        return arn if isinstance(arn, str) else None
+
+    def within_hook_timeout(self, spec: Any, hook: Any) -> Any:
+        """The spec with max_duration capped so the validation ends before the hook's own timeout."""
+        if hook is None:
+            return spec
+        if hook.timeout_action == "CONTINUE":
+            log.warning(
+                "this hook's timeoutAction is CONTINUE: should a validation outlast the hook's timeout, ECS "
+                "would carry on with the deployment; greenlight ends its validation %gs before %s to answer first",
+                HOOK_TIMEOUT_MARGIN,
+                hook.expires_at_text,
+            )
+        if hook.expires_at is None:
+            return spec
+        left = hook.expires_at - self.started_at
+        # A hook timeout may be as short as one minute: keep a quarter of what is left, at most the margin.
+        room = left - min(HOOK_TIMEOUT_MARGIN, max(left, 0.0) / 4)
+        if room >= spec.max_duration:
+            return spec
+        log.warning(
+            "max_duration %gs capped to %gs: the hook times out at %s (%s)",
+            spec.max_duration,
+            max(room, 0.0),
+            hook.expires_at_text,
+            hook.timeout_action or "ROLLBACK",
+        )
+        # A validation past its end decides from what it has measured (greenlight.plan): never 0 or less here.
+        return dataclasses.replace(spec, max_duration=max(room, 0.001))
+
+
+@dataclass(frozen=True)
+class _Judged:
+    discovery: Any
+    first_deployment: bool
+    rollback: bool
+    hook: Any  # greenlight.discovery.ecs.HookTimeout, or None
+
+
+def _bounded(work: Any, limit: float, *args: Any) -> Any:
+    """`work(*args)` in a daemon thread, waited for at most `limit` seconds (TimeoutError after that)."""
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            box["value"] = work(*args)
+        except Exception as exc:  # handed to the caller below
+            box["error"] = exc
+
+    worker = threading.Thread(target=run, name="greenlight-ecs-deployment", daemon=True)
+    worker.start()
+    worker.join(max(limit, 0.0))
+    if "error" in box:
+        raise box["error"]
+    if "value" not in box:
+        raise TimeoutError(
+            f"DescribeServiceDeployments gave no answer within the {limit:.1f}s left before the reserve for "
+            "answering ECS"
+        )
+    return box["value"]
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    return {str: "string", list: "list", bool: "boolean"}.get(type(value), "number")
 
 
 # --- entry points -------------------------------------------------------------------------------------
@@ -442,8 +573,9 @@ def handle(
         ev = parse_event(event)
         identity = {
             "stage": ev.stage,
-            "executionId": ev.execution_id,
+            "resourceArn": ev.resource_arn,
             "targetServiceRevisionArn": ev.target_revision_arn,
+            "executionId": ev.execution_id,
         }
         if aws is None:
             from greenlight.aws import AwsClients

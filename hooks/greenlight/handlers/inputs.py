@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -35,10 +36,15 @@ class Settings:
         if raw_reserve:
             try:
                 reserve = float(raw_reserve)
-                if reserve < 0:
-                    raise ValueError
             except ValueError:
-                problems.append(f"GREENLIGHT_REPORT_RESERVE={raw_reserve!r} is not a number of seconds >= 0")
+                reserve = math.nan
+            # NaN compares false with everything and infinity never ends: both would leave the hook unbounded.
+            if not math.isfinite(reserve) or reserve < 0:
+                problems.append(
+                    f"GREENLIGHT_REPORT_RESERVE={raw_reserve!r} is not a finite number of seconds >= 0 "
+                    "(e.g. 15, or unset for the spec's settings.report_reserve)"
+                )
+                reserve = None
         if problems:
             raise SettingsError("; ".join(problems))
         return cls(
@@ -50,6 +56,15 @@ class Settings:
 
 
 def remaining_seconds(context: Any) -> float:
-    """Time left in this Lambda invocation (15 minutes when there is no Lambda context, as in tests)."""
+    """Time left in this Lambda invocation (15 minutes when there is no Lambda context, as in tests).
+
+    A context that answers something that is not a finite number of milliseconds gives 0: nothing is
+    validated, and the handler reports at once."""
     getter = getattr(context, "get_remaining_time_in_millis", None)
-    return getter() / 1000.0 if callable(getter) else 900.0
+    if not callable(getter):
+        return 900.0
+    try:
+        seconds = float(getter()) / 1000.0
+    except (TypeError, ValueError):
+        return 0.0
+    return seconds if math.isfinite(seconds) and seconds > 0 else 0.0

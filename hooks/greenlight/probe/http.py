@@ -27,7 +27,7 @@ import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.exceptions import NameResolutionError, NewConnectionError
+from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
 
 from greenlight import USER_AGENT
 from greenlight.engine.check import TlsSettings
@@ -41,6 +41,7 @@ _METADATA = frozenset(
         ipaddress.ip_address("fd00:ec2::23"),  # Amazon Time Sync / DNS over IPv6 on Nitro
     }
 )
+_THIS_NETWORK = ipaddress.ip_network("0.0.0.0/8")
 # Headers that describe a request body: dropped with the body when a redirect turns the request into a GET.
 _BODY_HEADERS = frozenset({"content-type", "content-length", "content-encoding", "transfer-encoding"})
 
@@ -105,34 +106,89 @@ def is_special_invalid(host: str) -> bool:
     return name == "invalid" or name.endswith(".invalid")
 
 
+def _embedded_ipv4(addr: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address stands for: IPv4-mapped (::ffff:a.b.c.d), IPv4-compatible (::a.b.c.d),
+    NAT64 (64:ff9b::a.b.c.d, RFC 6052) or 6to4 (2002:AABB:CCDD::, RFC 3056); None for a native one."""
+    if addr.ipv4_mapped is not None:
+        return addr.ipv4_mapped
+    if addr.sixtofour is not None:
+        return addr.sixtofour
+    value = int(addr)
+    if value >> 32 == 0 and value > 1:  # ::a.b.c.d, less :: and ::1
+        return ipaddress.IPv4Address(value & 0xFFFFFFFF)
+    if value >> 32 == 0x0064FF9B << 64:
+        return ipaddress.IPv4Address(value & 0xFFFFFFFF)
+    return None
+
+
 def forbidden_ip(addr: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    """Link-local (169.254.0.0/16, fe80::/10, where instance and task metadata live) or a metadata address."""
-    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
-        addr = addr.ipv4_mapped
+    """Never a probe's destination: link-local (169.254.0.0/16, fe80::/10, where instance and task metadata
+    live), a metadata address, or the unspecified address (0.0.0.0/8, ::), which Linux takes for this host;
+    also in every IPv6 form that carries such an IPv4 address."""
+    if isinstance(addr, ipaddress.IPv6Address):
+        if addr.is_unspecified:
+            return True
+        embedded = _embedded_ipv4(addr)
+        if embedded is not None:
+            addr = embedded
+    if isinstance(addr, ipaddress.IPv4Address) and addr in _THIS_NETWORK:
+        return True
     return addr.is_link_local or addr in _METADATA
 
 
-def _parse_ip(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+def parse_ip(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address a host names if it is an IP literal in any spelling the resolver accepts, else None.
+
+    getaddrinfo() takes IPv4 in inet_aton() form: decimal (2852039166), octal (0251.0376.0251.0376), hex
+    (0xa9fea9fe), dotted hex and two- or three-part forms (169.254.43518); `ipaddress` alone knows only
+    the dotted quad, so every literal is read by inet_aton() too. A trailing dot and an IPv6 zone
+    (`%eth0`) do not change the address.
+    """
+    text = value.strip("[]").split("%")[0]
+    if text.endswith(".") and not text.endswith(".."):
+        text = text[:-1]
     try:
-        return ipaddress.ip_address(value.strip("[]").split("%")[0])
+        return ipaddress.ip_address(text)
     except ValueError:
+        pass
+    if not text or ":" in text or not all(c.isalnum() or c == "." for c in text) or not text[0].isdigit():
         return None
+    try:
+        return ipaddress.IPv4Address(socket.inet_aton(text))
+    except OSError:
+        return None
+
+
+def resolve(host: str, port: int | None) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    """The addresses `host` names, in the resolver's order: the one place a probe asks DNS.
+
+    A probe connects to what this returned and was vetted, never to the name again, so a DNS answer
+    that changes between two lookups (rebinding) cannot send it anywhere the vetting did not see.
+    """
+    literal = parse_ip(host)
+    if literal is not None:
+        return [literal]
+    found: list[ipaddress.IPv4Address | ipaddress.IPv6Address] = []
+    for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM):
+        addr = parse_ip(str(info[4][0]))
+        if addr is not None and addr not in found:
+            found.append(addr)
+    return found
 
 
 def forbidden_address(host: str) -> str | None:
     """Why `host` must never be probed (it is or resolves to a link-local or metadata address), or None."""
     host = host.strip("[]")
-    literal = _parse_ip(host)
+    literal = parse_ip(host)
     if literal is not None:
         addresses = {literal}
     elif is_special_invalid(host):
         return None  # resolves to nothing; the request reports it
     else:
         try:
-            infos = socket.getaddrinfo(host, None)
+            addresses = set(resolve(host, None))
         except OSError:
             return None  # resolution errors surface from the request itself
-        addresses = {a for a in (_parse_ip(str(info[4][0])) for info in infos) if a is not None}
     for addr in sorted(addresses, key=str):
         if forbidden_ip(addr):
             return f"{host} resolves to {addr}, a link-local or instance-metadata address"
@@ -199,20 +255,44 @@ def _registry() -> _Registry | None:
 
 
 def _guarded_new_conn(conn: HTTPConnection, connect: Any) -> socket.socket:
-    """Open `conn`'s socket only towards vetted addresses, and register it with the watchdog."""
+    """Open `conn`'s socket to an address resolved once and vetted, and register it with the watchdog.
+
+    The name is resolved here (`resolve`), every address vetted, and the socket opened to one of those
+    addresses: urllib3 is handed the IP, so it never asks DNS again, while the Host header, TLS SNI and
+    certificate verification keep the name (`conn.host`).
+    """
     host = conn._dns_host
+    registry = _registry()
     if is_special_invalid(host):
         # RFC 6761 section 6.4: answer "no such name" locally instead of asking a resolver.
         raise NameResolutionError(conn.host, conn, socket.gaierror(socket.EAI_NONAME, "Name or service not known"))
-    why = forbidden_address(host)
-    registry = _registry()
-    if why is not None:
-        if registry is not None:
-            registry.blocked = why
-        raise NewConnectionError(conn, f"refused to connect: {why}")
-    sock: socket.socket = connect()
-    # The name may have resolved differently a moment later (DNS rebinding): check the peer we actually got.
-    peer = _parse_ip(str(sock.getpeername()[0]))
+    try:
+        addresses = resolve(host, conn.port)
+    except socket.gaierror as exc:
+        raise NameResolutionError(conn.host, conn, exc) from exc
+    if not addresses:
+        raise NameResolutionError(conn.host, conn, socket.gaierror(socket.EAI_NONAME, "no address"))
+    for addr in addresses:
+        if forbidden_ip(addr):
+            why = f"{host} resolves to {addr}, a link-local or instance-metadata address"
+            if registry is not None:
+                registry.blocked = why
+            raise NewConnectionError(conn, f"refused to connect: {why}")
+    failure: Exception | None = None
+    for addr in addresses:
+        conn._dns_host = str(addr)
+        try:
+            sock: socket.socket = connect()
+            break
+        except (NewConnectionError, ConnectTimeoutError) as exc:
+            failure = exc  # the next address, as socket.create_connection would
+        finally:
+            conn._dns_host = host
+    else:
+        assert failure is not None
+        raise failure
+    # Belt and braces: the peer is the vetted address, or the connection is dropped.
+    peer = parse_ip(str(sock.getpeername()[0]))
     if peer is not None and forbidden_ip(peer):
         sock.close()
         why = f"{host} connected to {peer}, a link-local or instance-metadata address"
@@ -279,9 +359,15 @@ def _classify(exc: Exception, url: str, registry: _Registry, timeout: float, sec
     if registry.blocked:
         return ProbeError("blocked", f"probe to {host} refused: {registry.blocked}")
     if registry.expired or isinstance(exc, requests.Timeout):
+        if registry.sockets and not isinstance(exc, requests.exceptions.ConnectTimeout):
+            return ProbeError(
+                "timeout",
+                f"connected to {host}, but the answer did not complete within {timeout:.3g}s (wall clock)",
+                "a slow or hung server: green's logs, its dependencies, or raise the check's timeout",
+            )
         return ProbeError(
             "timeout",
-            f"no complete answer from {host} within {timeout:.3g}s (wall clock)",
+            f"could not connect to {host} within {timeout:.3g}s (wall clock)",
             "security groups, network ACLs, the listener port, or a VPC function without a route",
         )
     # Secret header values can appear in library messages (requests quotes a header it rejects): mask

@@ -1,6 +1,8 @@
 """Tells ECS a lifecycle hook's outcome: the only code that builds what the ECS hook function returns.
 
-An ECS native blue/green hook reports by returning `{"hookStatus", "callBackDelay", "hookDetails"}`.
+An ECS native blue/green hook reports by returning `{"hookStatus", "callBackDelay", "hookDetails"}`
+(ECS Developer Guide, "Lambda hooks for Amazon ECS service deployments"); like AWS's own example it adds a
+`reason`, a one-line why for whoever reads the invocation's result.
 ECS rolls the deployment back when the function fails or returns no valid hookStatus, and then
 nobody learns why; so every answer is built here and checked against the contract before it leaves,
 and an answer that does not pass the check is replaced by a FAILED one that says what was wrong.
@@ -39,7 +41,8 @@ MAX_CALLBACK_DELAY = 900
 # greenlight's own key is bounded by MAX_STATE_BYTES; the margin covers the key and braces.
 MAX_DETAILS_BYTES = MAX_STATE_BYTES + 64
 
-_KEYS = frozenset({"hookStatus", "callBackDelay", "hookDetails"})
+_KEYS = frozenset({"hookStatus", "callBackDelay", "hookDetails", "reason"})
+MAX_REASON = 1000
 
 log = logging.getLogger("greenlight.reporting")
 
@@ -73,6 +76,10 @@ def validate_response(response: Any) -> None:
             raise ResponseError(f"callBackDelay: expected whole seconds, got {delay!r}")
         if not MIN_CALLBACK_DELAY <= delay <= MAX_CALLBACK_DELAY:
             raise ResponseError(f"callBackDelay: {delay} is outside {MIN_CALLBACK_DELAY}..{MAX_CALLBACK_DELAY} seconds")
+    if "reason" in response:
+        reason = response["reason"]
+        if not isinstance(reason, str) or len(reason) > MAX_REASON:
+            raise ResponseError(f"reason: expected text of at most {MAX_REASON} characters, got {reason!r:.80}")
     details = response.get("hookDetails", {})
     if not isinstance(details, Mapping):
         raise ResponseError(f"hookDetails: expected an object, got {type(details).__name__}")
@@ -88,20 +95,32 @@ def validate_response(response: Any) -> None:
 
 def failure(reason: str, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """A FAILED answer carrying `reason`; valid by construction, so it is the answer of last resort."""
-    reason = reason if len(reason) <= 1000 else reason[:999] + "…"
+    reason = _short(reason)
     body: dict[str, Any] = {"v": STATE_VERSION, "verdict": "ERROR", "status": FAILED, "reason": reason}
     for key, value in (extra or {}).items():
         if isinstance(value, str) and len(value) <= 2048:
             body.setdefault(key, value)
-    return {"hookStatus": FAILED, "hookDetails": {STATE_KEY: body}}
+    return {"hookStatus": FAILED, "hookDetails": {STATE_KEY: body}, "reason": reason}
 
 
-def respond(status: str, details: Mapping[str, Any] | None = None, *, delay: int | None = None) -> dict[str, Any]:
+def _short(reason: str) -> str:
+    return reason if len(reason) <= MAX_REASON else reason[: MAX_REASON - 1] + "…"
+
+
+def respond(
+    status: str,
+    details: Mapping[str, Any] | None = None,
+    *,
+    delay: int | None = None,
+    reason: str | None = None,
+) -> dict[str, Any]:
     """The answer to return to ECS; an answer that would break the contract becomes FAILED, with why."""
     response: dict[str, Any] = {"hookStatus": status}
     if delay is not None:
         response["callBackDelay"] = delay
     response["hookDetails"] = dict(details or {})
+    if reason:
+        response["reason"] = _short(reason)
     try:
         validate_response(response)
         # The Lambda runtime serialises the answer; anything json cannot write would fail the invocation.
@@ -130,9 +149,11 @@ def final(state: HookState) -> dict[str, Any]:
     (log.info if status == SUCCEEDED else log.warning)(
         "%s %s: %s", state.identity.stage, status, state.reason, extra={"verdict": state.verdict, "round": state.round}
     )
-    return respond(status, {STATE_KEY: encode(state)})
+    return respond(status, {STATE_KEY: encode(state)}, reason=state.reason or state.verdict)
 
 
 def in_progress(state: HookState, due_in: float) -> dict[str, Any]:
     """The IN_PROGRESS answer carrying the progress to resume, asking to be called again in `due_in` seconds."""
-    return respond(IN_PROGRESS, {STATE_KEY: encode(state)}, delay=callback_delay(due_in))
+    delay = callback_delay(due_in)
+    reason = f"{len(state.checks)} check(s) still measuring after round {state.round}; next round in {delay}s"
+    return respond(IN_PROGRESS, {STATE_KEY: encode(state)}, delay=delay, reason=reason)

@@ -6,9 +6,11 @@ returned merged into the event. greenlight keeps everything it needs to resume u
 
     {"v": 1,                                  # the format's version
      "stage": "POST_TEST_TRAFFIC_SHIFT",      # whose progress this is ...
-     "executionId": "...",
+     "resourceArn": "arn:aws:ecs:...:service-deployment/...",
      "targetServiceRevisionArn": "arn:aws:ecs:...:service-revision/...",
-     "w": [100.0, 0.0],                       # ... at which weights of the target (test, production)
+     "w": [100.0, null],                      # ... at which weights of the target (test, production; null:
+                                              #     the stage's map is empty)
+     "executionId": "...",                    # for the logs only: never compared
      "round": 3,                              # invocations so far, this one included
      "started_at": 1767225600.0,              # epoch seconds of the first invocation
      "checks": {"home": {"t": [9, 7, 2, 0, 1, 0],   # taken, passes, fails, errors, pass run, error run
@@ -19,8 +21,18 @@ A final answer (SUCCEEDED or FAILED) carries `verdict`, `status` (the hookStatus
 `reason`, and `results` ({check: {"s": status, "t": tally}}) instead of `checks`. The encoded value is bounded by
 MAX_STATE_BYTES (see `encode`).
 
-Progress written for another stage, execution, target revision or traffic step is not resumed: the
-validation starts afresh. A value under the key that this code did not write (wrong types, unknown
+Whose progress it is rests on what AWS guarantees: runtime hookDetails persist only between invocations of
+the same hook within one deployment. So a state is keyed on the service deployment (the event's
+`resourceArn`), the stage, the target revision and the target's weights (which tell the traffic steps of the
+recurring PRE_PRODUCTION_TRAFFIC_SHIFT and PRODUCTION_TRAFFIC_SHIFT apart under LINEAR and CANARY), never on
+`executionId`: AWS does not document whether it repeats between callbacks. Progress written for another
+deployment, stage, target revision or traffic step is not resumed: the validation starts afresh.
+
+The service's own hookDetails may be any JSON value (the API types it as a document; CloudFormation takes a
+string). Only an object has room for this key beside the service's own keys; greenlight never rewrites the
+service's value (see greenlight.handlers.ecs for what it does when the value is not an object).
+
+A value under the key that this code did not write (wrong types, unknown
 version, inconsistent counts) is an error, never silently ignored: it names the field that is wrong.
 """
 
@@ -60,18 +72,19 @@ class StateTooLargeError(ValueError):
 
 @dataclass(frozen=True)
 class Identity:
-    """Whose progress a state is: one hook execution of one stage, for one target revision and traffic step."""
+    """Whose progress a state is: one stage of one service deployment, for one target revision and traffic step."""
 
     stage: str
-    execution_id: str
+    deployment_arn: str  # the event's resourceArn: the service deployment
     target_revision_arn: str
     weights: tuple[float | None, float | None] = (None, None)  # the target's (test, production) weight
+    execution_id: str = ""  # written for the logs, never compared: AWS does not document that it repeats
 
     def differs(self, other: Identity) -> str | None:
         """Why `other` is not the same validation (None: it is)."""
         for label, mine, theirs in (
             ("stage", self.stage, other.stage),
-            ("executionId", self.execution_id, other.execution_id),
+            ("resourceArn", self.deployment_arn, other.deployment_arn),
             ("targetServiceRevisionArn", self.target_revision_arn, other.target_revision_arn),
             ("traffic weights", self.weights, other.weights),
         ):
@@ -122,8 +135,9 @@ def _head(state: HookState) -> dict[str, Any]:
     # An answer to an event that could not be read has no identity: its fields are left out.
     for key, value in (
         ("stage", i.stage),
-        ("executionId", i.execution_id),
+        ("resourceArn", i.deployment_arn),
         ("targetServiceRevisionArn", i.target_revision_arn),
+        ("executionId", i.execution_id),
     ):
         if value:
             doc[key] = value
@@ -307,12 +321,13 @@ def decode(hook_details: Mapping[str, Any] | None, *, now: float) -> HookState |
         _expect(status in FINAL_STATUSES, f"{_PATH}.status", f"expected SUCCEEDED or FAILED, got {status!r}")
         # A final answer may come from an invocation that could not read its event: no identity then.
         stage = _string(doc, "stage", required=False) or ""
-        execution = _string(doc, "executionId", required=False) or ""
+        deployment = _string(doc, "resourceArn", required=False) or ""
         target = _string(doc, "targetServiceRevisionArn", required=False) or ""
     else:
         stage = _string(doc, "stage") or ""
-        execution = _string(doc, "executionId") or ""
+        deployment = _string(doc, "resourceArn") or ""
         target = _string(doc, "targetServiceRevisionArn") or ""
+    execution = _string(doc, "executionId", required=False) or ""
     _expect(final or "w" in doc, f"{_PATH}.w", "missing")
     weights = _weight_pair(doc["w"]) if "w" in doc else (None, None)
     rounds = doc.get("round", 0 if final else None)
@@ -327,7 +342,7 @@ def decode(hook_details: Mapping[str, Any] | None, *, now: float) -> HookState |
         f"{_PATH}.started_at",
         f"{started_at:.0f} is {started_at - now:.0f}s in the future",
     )
-    identity = Identity(stage, execution, target, weights)
+    identity = Identity(stage, deployment, target, weights, execution)
     if final:
         reason = doc.get("reason", "")
         _expect(isinstance(reason, str), f"{_PATH}.reason", f"expected a string, got {_type_name(reason)}")

@@ -26,10 +26,50 @@ def bundled_text() -> str:
     return resources.files("greenlight").joinpath(BUNDLED_SPEC).read_text(encoding="utf-8")
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, less its leniency: a key given twice in one mapping is an error, not a
+    silent replacement (a pasted second `AfterAllowTestTraffic:` block would otherwise drop the first
+    one's checks, and an unhealthy green would pass)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        # Only the keys written in this mapping are compared: a key merged in (`<<: *base`) may be
+        # overridden, that is what merges are for. PyYAML merges them in flatten_mapping, called after.
+        seen: dict[Any, yaml.Node] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=True)
+            try:
+                first = seen.get(key)
+            except TypeError:
+                raise yaml.constructor.ConstructorError(
+                    "while constructing a mapping",
+                    node.start_mark,
+                    f"a key that is a {type(key).__name__} cannot be used",
+                    key_node.start_mark,
+                ) from None
+            if first is not None:
+                raise yaml.constructor.ConstructorError(
+                    "while constructing a mapping",
+                    node.start_mark,
+                    f"duplicate key {_shown_key(key)} on line {key_node.start_mark.line + 1}, first given on line "
+                    f"{first.start_mark.line + 1}; a second block would silently replace the first",
+                    key_node.start_mark,
+                )
+            seen[key] = key_node
+        self.flatten_mapping(node)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _shown_key(key: Any) -> str:
+    text = repr(key)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def parse_text(text: str, source: str) -> Any:
-    """Parse YAML (JSON is accepted, being YAML); syntax errors name the line and column."""
+    """Parse YAML (JSON is accepted, being YAML); syntax errors name the line and column, duplicate keys both lines."""
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506  # nosec B506  # a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""

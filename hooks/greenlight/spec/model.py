@@ -6,13 +6,15 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from greenlight import lifecycle
 from greenlight.checks import KINDS, Check, Destination, Target, TlsSettings, check_class
 from greenlight.engine.policy import Policy
+from greenlight.probe import redact
 from greenlight.spec.errors import Problem, SpecError
-from greenlight.spec.schema import Bool, Duration, Field, Int, ListOf, Obj, Str, Type, join
+from greenlight.spec.schema import Bool, Duration, Field, Int, ListOf, Obj, Str, Type, join, show
 
 AUTO = "auto"
 SUPPORTED_VERSIONS = (1,)
@@ -20,12 +22,23 @@ SUPPORTED_VERSIONS = (1,)
 URL = Str(pattern=r"https?://[^\s/?#]+(/[^\s]*)?", pattern_doc="an http:// or https:// URL, or 'auto'")
 URL_OR_AUTO = Str(pattern=r"auto|https?://[^\s/?#]+(/[^\s]*)?", pattern_doc="an http:// or https:// URL, or 'auto'")
 
+
+def _tls_problems(tls: dict[str, Any], path: str, problems: list[Problem]) -> None:
+    bundle = tls.get("ca_bundle")
+    if isinstance(bundle, str) and bundle and not Path(bundle).is_file():
+        # Found missing now, not at the first probe: a missing file would otherwise fail every check the same way.
+        problems.append(
+            Problem(join(path, "ca_bundle"), f"no file at {bundle[:300]!r} (a PEM file of CA certificates)")
+        )
+
+
 TLS = Obj(
     {
         "server_name": Field(Str(min_len=1), doc="host name sent as SNI and Host, and verified on the certificate"),
         "ca_bundle": Field(Str(min_len=1), doc="path of a PEM file of CAs to trust instead of the system's"),
         "insecure": Field(Bool(), default=False, doc="skip certificate verification (never in production)"),
-    }
+    },
+    check=_tls_problems,
 )
 
 TARGET = Obj(
@@ -190,13 +203,24 @@ def expand(value: Any, env: Mapping[str, str], path: str, problems: list[Problem
                 return "${"
             name, default = m.group(1), m.group(2)
             if name in env:
-                return env[name]
-            if default is not None:
-                return default
-            problems.append(Problem(path, f"environment variable {name} is not set"))
-            return m.group(0)
+                found = env[name]
+            elif default is not None:
+                found = default
+            else:
+                problems.append(Problem(path, f"environment variable {name} is not set"))
+                return m.group(0)
+            if sensitive:
+                redact.remember(found)
+            return found
 
-        return _VAR.sub(sub, value)
+        # A value expanded into a secret-looking field (headers.Authorization, X-Api-Key, ...) is a credential
+        # from here on: every output of the process masks it (greenlight.probe.redact).
+        sensitive = redact.is_secret_header(path.rpartition(".")[2])
+        expanded = _VAR.sub(sub, value)
+        if sensitive and expanded != value:
+            for form in redact.header_secrets(expanded):
+                redact.remember(form)
+        return expanded
     if isinstance(value, list):
         return [expand(v, env, join(path, i), problems) for i, v in enumerate(value)]
     if isinstance(value, dict):
@@ -234,12 +258,15 @@ _NEVER = "link-local or instance-metadata address; probes never go there"
 
 
 def _ip_literal(host: str) -> Any:
-    import ipaddress
+    """The address `host` spells in any form the resolver takes (2852039166, 0xa9fea9fe, ::ffff:...), or None."""
+    from greenlight.probe.http import parse_ip
 
-    try:
-        return ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return None
+    return parse_ip(host)
+
+
+def _spelled(host: str, ip: Any) -> str:
+    """`host` as written, with the address it spells when that is not the usual form (0xa9fea9fe)."""
+    return host if host.strip("[]").lower() == str(ip) else f"{host} ({ip})"
 
 
 def _url_problems(url: str, path: str, problems: list[Problem]) -> str | None:
@@ -251,9 +278,12 @@ def _url_problems(url: str, path: str, problems: list[Problem]) -> str | None:
     try:
         parts = urlsplit(url)
         host = parts.hostname
+        port = parts.port
     except ValueError as exc:
-        problems.append(Problem(path, f"malformed URL: {exc}"))
+        problems.append(Problem(path, f"malformed URL {show(url)}: {exc} (a port is a number from 1 to 65535)"))
         return None
+    if port == 0:
+        problems.append(Problem(path, f"expected a port from 1 to 65535 in {show(url)}, got 0"))
     if parts.scheme.lower() not in ("http", "https"):
         # The kinds' schemas already ask for http(s); this holds for a kind whose schema does not.
         problems.append(Problem(path, f"expected an absolute http(s) URL, got {url!r}"))
@@ -263,7 +293,7 @@ def _url_problems(url: str, path: str, problems: list[Problem]) -> str | None:
     if host:
         ip = _ip_literal(host)
         if ip is not None and forbidden_ip(ip):
-            problems.append(Problem(path, f"{host} is a {_NEVER}"))
+            problems.append(Problem(path, f"{_spelled(host, ip)} is a {_NEVER}"))
     return host.lower() if host else None
 
 
@@ -276,7 +306,7 @@ def _host_problems(host: str, path: str, problems: list[Problem]) -> str | None:
         return None
     ip = _ip_literal(host)
     if ip is not None and forbidden_ip(ip):
-        problems.append(Problem(path, f"{host} is a {_NEVER}"))
+        problems.append(Problem(path, f"{_spelled(host, ip)} is a {_NEVER}"))
         return None
     return host.strip("[]").lower() if ip is not None else host.lower()
 
@@ -286,8 +316,10 @@ def _allowed_hosts(target: dict[str, Any], problems: list[Problem]) -> frozenset
     from greenlight.probe.http import forbidden_ip
 
     allowed: set[str] = set()
-    for i, entry in enumerate(target["allow_hosts"]):
+    for i, entry in enumerate(target.get("allow_hosts") or []):
         path = join(join("target", "allow_hosts"), i)
+        if not isinstance(entry, str):
+            continue  # already reported by the schema
         if "://" in entry or "/" in entry or "@" in entry:
             problems.append(Problem(path, f"expected a host name such as api.example.com, got {entry!r}"))
             continue
@@ -296,11 +328,11 @@ def _allowed_hosts(target: dict[str, Any], problems: list[Problem]) -> frozenset
             continue
         ip = _ip_literal(entry)
         if ip is not None and forbidden_ip(ip):
-            problems.append(Problem(path, f"{entry} is a {_NEVER}"))
+            problems.append(Problem(path, f"{_spelled(entry, ip)} is a {_NEVER}"))
             continue
         allowed.add(entry.lower())
     for name in ("test_url", "prod_url"):
-        if target[name] != AUTO:
+        if isinstance(target.get(name), str) and target[name] != AUTO:
             host = _url_problems(target[name], join("target", name), problems)
             if host:
                 allowed.add(host)
@@ -332,12 +364,12 @@ def _security_problems(clean: dict[str, Any], problems: list[Problem]) -> None:
 
     Every destination a check kind declares (`Check.destinations`) is vetted, whatever its field is called.
     """
-    allowed = _allowed_hosts(clean["target"], problems)
-    for hook, entries in clean["hooks"].items():
+    allowed = _allowed_hosts(clean.get("target") or {}, problems)
+    for hook, entries in (clean.get("hooks") or {}).items():
         for i, entry in enumerate(entries or []):
-            kind = entry.get("__kind__")
-            if not kind:
-                continue
+            kind = entry.get("__kind__") if isinstance(entry, dict) else None
+            if not kind or not isinstance(entry.get(kind), dict):
+                continue  # what is wrong with it was reported by the schema
             base = join(join(join("hooks", hook), i), kind)
             for destination in check_class(kind).destinations(entry[kind]):
                 path = base
@@ -356,10 +388,10 @@ def build_spec(doc: Any, *, env: Mapping[str, str] | None = None, source: str | 
     if not isinstance(doc, dict):
         raise SpecError([Problem("", "expected a mapping at the top of the spec")], source)
     clean = spec_schema().validate(doc, "", problems)
+    if clean is not None:
+        # Where probes may go is vetted on whatever the schema accepted, so every mistake shows at once.
+        _security_problems(clean, problems)
     if problems or clean is None:
-        raise SpecError(problems, source)
-    _security_problems(clean, problems)
-    if problems:
         raise SpecError(problems, source)
 
     defaults = {k: v for k, v in clean["defaults"].items() if v is not None}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -13,20 +14,29 @@ from greenlight.spec.errors import Problem
 _MISSING = object()
 
 
-def _describe(value: Any) -> str:
+# How much of an offending value a message quotes: enough to recognise it, never a whole document.
+_SHOWN = 60
+
+
+def show(value: Any) -> str:
+    """An offending value as a message quotes it: `1.5`, `'abc'`, `true`, `null`, `.nan`, cut short if long."""
     if value is None:
         return "null"
     if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return type(value).__name__
+        return "true" if value else "false"
+    if isinstance(value, float) and not math.isfinite(value):
+        return ".nan" if math.isnan(value) else (".inf" if value > 0 else "-.inf")
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+        return f"a {len(str(value))}-digit number"
+    text = repr(value)
+    return text if len(text) <= _SHOWN else text[: _SHOWN - 3] + "..."
+
+
+def _describe(value: Any) -> str:
+    """The offending value itself (`1.5`, `'yes'`, `[1, 2]`), or its type for what YAML cannot write."""
+    if value is None or isinstance(value, bool | int | float | str | list | dict):
+        return show(value)
+    return f"{type(value).__name__} {show(value)}"
 
 
 def join(path: str, key: str | int) -> str:
@@ -76,10 +86,10 @@ class Str(Type):
         if self.choices and value not in self.choices:
             hint = difflib.get_close_matches(value, self.choices, n=1)
             extra = f" (did you mean {hint[0]!r}?)" if hint else ""
-            problems.append(Problem(path, f"expected {self.description}, got {value!r}{extra}"))
+            problems.append(Problem(path, f"expected {self.description}, got {show(value)}{extra}"))
             return None
         if self.pattern and not re.fullmatch(self.pattern, value):
-            problems.append(Problem(path, f"expected {self.description}, got {value!r}"))
+            problems.append(Problem(path, f"expected {self.description}, got {show(value)}"))
             return None
         if len(value) < self.min_len:
             problems.append(Problem(path, "must not be empty"))
@@ -105,25 +115,43 @@ class Int(Type):
             self.fail(value, path, problems)
             return None
         if (self.min is not None and value < self.min) or (self.max is not None and value > self.max):
-            problems.append(Problem(path, f"expected {self.description}, got {value}"))
+            problems.append(Problem(path, f"expected {self.description}, got {show(value)}"))
             return None
         return value
 
 
 @dataclass
 class Number(Type):
+    """A finite number: NaN compares false with every bound, so a `.nan` limit would let anything pass."""
+
     min: float | None = None
     max: float | None = None
-    description = "a number"
+
+    @property
+    def description(self) -> str:  # type: ignore[override]
+        if self.min is not None and self.max is not None:
+            return f"a finite number from {self.min:g} to {self.max:g}"
+        if self.min is not None:
+            return f"a finite number of at least {self.min:g}"
+        if self.max is not None:
+            return f"a finite number of at most {self.max:g}"
+        return "a finite number"
 
     def validate(self, value: Any, path: str, problems: list[Problem]) -> Any:
         if isinstance(value, bool) or not isinstance(value, int | float):
             self.fail(value, path, problems)
             return None
-        if (self.min is not None and value < self.min) or (self.max is not None and value > self.max):
-            problems.append(Problem(path, f"expected a number from {self.min} to {self.max}, got {value}"))
+        try:
+            number = float(value)
+        except OverflowError:  # an int too large for a float
+            number = math.inf
+        if not math.isfinite(number):
+            problems.append(Problem(path, f"expected {self.description}, got {show(value)}"))
             return None
-        return float(value)
+        if (self.min is not None and number < self.min) or (self.max is not None and number > self.max):
+            problems.append(Problem(path, f"expected {self.description}, got {show(value)}"))
+            return None
+        return number
 
 
 class Bool(Type):
@@ -136,20 +164,38 @@ class Bool(Type):
         return value
 
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
-_UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
+# A duration is a plain number of seconds, or one or more `<number><unit>` parts, largest unit first and
+# each unit at most once: `250ms`, `90s`, `2m`, `1h`, `1m30s`, `1h2m3.5s`. Numbers have at most 9 digits
+# before the point, so no string can name a time too large for a float.
+_NUM = r"\d{1,9}(?:\.\d{1,9})?"
+_DURATION = re.compile(rf"({_NUM}h)?({_NUM}m(?!s))?({_NUM}s)?({_NUM}ms)?")
+_PLAIN = re.compile(_NUM)
+_UNIT = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+DURATION_GRAMMAR = "a number of seconds, or parts such as 1h, 2m, 90s, 250ms largest first (1m30s, 1h2m3.5s)"
 
 
 def parse_duration(value: Any) -> float | None:
-    """Seconds from `250ms`, `5s`, `2m`, `1h` or a plain number of seconds; None if it is none of these."""
+    """Seconds from `250ms`, `5s`, `2m`, `1h`, `1m30s` or a plain number of seconds; None if it is none of these."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        return float(value) if value >= 0 else None
+        try:
+            seconds = float(value)
+        except OverflowError:
+            return None
+        return seconds if math.isfinite(seconds) and seconds >= 0 else None
     if isinstance(value, str):
-        m = _DURATION.match(value)
-        if m:
-            return float(m.group(1)) * _UNIT[m.group(2)]
+        text = value.strip().replace(" ", "")
+        if _PLAIN.fullmatch(text):
+            return float(text)
+        m = _DURATION.fullmatch(text)
+        if m and any(m.groups()):
+            total = 0.0
+            for part in m.groups():
+                if part:
+                    unit = "ms" if part.endswith("ms") else part[-1]
+                    total += float(part[: -len(unit)]) * _UNIT[unit]
+            return total
     return None
 
 
@@ -157,16 +203,16 @@ def parse_duration(value: Any) -> float | None:
 class Duration(Type):
     min: float = 0.0
     max: float | None = None
-    description = "a duration such as 250ms, 5s, 2m or a number of seconds"
+    description = "a duration such as 250ms, 90s, 2m, 1m30s, 1h or a number of seconds"
 
     def validate(self, value: Any, path: str, problems: list[Problem]) -> Any:
         seconds = parse_duration(value)
         if seconds is None:
-            problems.append(Problem(path, f"expected {self.description}, got {value!r}"))
+            problems.append(Problem(path, f"expected {self.description}, got {show(value)}"))
             return None
         if seconds < self.min or (self.max is not None and seconds > self.max):
             bound = f"from {self.min:g}s" + (f" to {self.max:g}s" if self.max is not None else "")
-            problems.append(Problem(path, f"expected a duration {bound}, got {value!r}"))
+            problems.append(Problem(path, f"expected a duration {bound}, got {show(value)}"))
             return None
         return seconds
 
@@ -188,7 +234,7 @@ class ListOf(Type):
             self.fail(value, path, problems)
             return None
         if len(value) < self.min_len:
-            problems.append(Problem(path, f"expected at least {self.min_len} item(s)"))
+            problems.append(Problem(path, f"expected at least {self.min_len} item(s), got {show(value)}"))
             return None
         return [self.item.validate(v, join(path, i), problems) for i, v in enumerate(value)]
 

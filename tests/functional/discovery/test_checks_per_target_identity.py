@@ -175,6 +175,8 @@ EVERY_KIND = {
     "metric": "metric: {metric_name: HTTPCode_Target_5XX_Count, statistic: Sum, max: 0, on_no_data: pass}",
     "per_target": "per_target: {path: /health, " + SECRET_HEADER + "}",
     "identity": "identity: {path: /, header: X-App-Version, expected: {image_tag: true}, " + SECRET_HEADER + "}",
+    "compare": "compare: {path: /health, samples: 10, " + SECRET_HEADER + "}",
+    "metric_compare": "metric_compare: {on_no_data: pass}",
 }
 
 
@@ -194,9 +196,13 @@ def test_every_aws_call_a_kind_makes_is_one_of_its_iam_actions(
     counted: Any,
     run_checks: Callable[..., RunResult],
 ) -> None:
-    # GIVEN green's one task on 127.0.0.1, also behind the test listener, an alarm and a secret to read
+    # GIVEN green's one task on 127.0.0.1, also behind the test listener, blue behind the production listener,
+    # an alarm and a secret to read
     task = serve(routes={"/health": HEALTHY, "/": HEALTHY})
-    world = seed(green_targets=[("127.0.0.1", task.port)], lb_dns_name="127.0.0.1", test_port=task.port)
+    blue = serve(routes={"/health": HEALTHY, "/": HEALTHY})
+    world = seed(
+        green_targets=[("127.0.0.1", task.port)], lb_dns_name="127.0.0.1", test_port=task.port, prod_port=blue.port
+    )
     session.client("cloudwatch").put_metric_alarm(
         AlarmName="svc-5xx",
         MetricName="HTTPCode_Target_5XX_Count",

@@ -41,22 +41,28 @@ class EcsWorld:
         self,
         stage: str = "POST_TEST_TRAFFIC_SHIFT",
         *,
-        test: tuple[float, float] | None = (0.0, 100.0),
-        production: tuple[float, float] | None = (100.0, 0.0),
+        test: tuple[float, float] | None | str = "stage",
+        production: tuple[float, float] | None | str = "stage",
         execution_id: str = "exec-0001",
         resource_arn: str | None = None,
-        hook_details: dict[str, Any] | None = None,
+        hook_details: Any = None,
     ) -> dict[str, Any]:
-        """An invocation as ECS sends it; weights are (blue, green) percentages, None for an empty map."""
+        """An invocation as ECS sends it; weights are (blue, green) percentages, None for an empty map, and
+        "stage" (the default) for the maps ECS sends at `stage` (STAGE_WEIGHTS). No hookDetails unless given."""
         w = self.world
         assert w.blue_revision_arn and w.green_revision_arn
+        if test == "stage":
+            test = STAGE_WEIGHTS[stage][0]
+        if production == "stage":
+            production = STAGE_WEIGHTS[stage][1]
+        assert not isinstance(test, str) and not isinstance(production, str)
 
         def weights(pair: tuple[float, float] | None) -> dict[str, float]:
             if pair is None:
                 return {}
             return {w.blue_revision_arn or "": pair[0], w.green_revision_arn or "": pair[1]}
 
-        return {
+        event: dict[str, Any] = {
             "executionId": execution_id,
             "lifecycleStage": stage,
             "resourceArn": resource_arn or w.service_deployment_arn,
@@ -66,8 +72,24 @@ class EcsWorld:
                 "testTrafficWeights": weights(test),
                 "productionTrafficWeights": weights(production),
             },
-            "hookDetails": copy.deepcopy(hook_details or {}),
         }
+        if hook_details is not None:
+            event["hookDetails"] = copy.deepcopy(hook_details)
+        return event
+
+
+# (blue, green) weights of the maps ECS fills at each stage, None where it sends {} (ECS Developer Guide,
+# "Lifecycle payloads"; a rollback's PRODUCTION_TRAFFIC_SHIFT is asked for explicitly).
+STAGE_WEIGHTS: dict[str, tuple[tuple[float, float] | None, tuple[float, float] | None]] = {
+    "RECONCILE_SERVICE": (None, None),
+    "PRE_SCALE_UP": (None, None),
+    "POST_SCALE_UP": (None, None),
+    "TEST_TRAFFIC_SHIFT": ((0.0, 100.0), None),
+    "POST_TEST_TRAFFIC_SHIFT": (None, None),
+    "PRE_PRODUCTION_TRAFFIC_SHIFT": (None, (100.0, 0.0)),
+    "PRODUCTION_TRAFFIC_SHIFT": (None, (0.0, 100.0)),
+    "POST_PRODUCTION_TRAFFIC_SHIFT": (None, None),
+}
 
 
 @pytest.fixture

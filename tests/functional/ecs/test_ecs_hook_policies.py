@@ -28,7 +28,7 @@ def test_ecs_hook_policies_rollback_is_never_blocked(
     ecs_world.test.set(None, Reply(500))
     ecs_world.prod.set(None, Reply(500))
     env = spec_env({"PRODUCTION_TRAFFIC_SHIFT": [PROD_CHECK]})
-    event = ecs_world.event("PRODUCTION_TRAFFIC_SHIFT", test=(100.0, 0.0), production=(100.0, 0.0))
+    event = ecs_world.event("PRODUCTION_TRAFFIC_SHIFT", production=(100.0, 0.0))
     # WHEN the hook runs with the default on_rollback (pass)
     out = handle(event, lambda_context(), aws=ecs_world.aws, env=env)
     # THEN SUCCEEDED without probing and without calling AWS: nothing can block the rollback
@@ -43,7 +43,7 @@ def test_ecs_hook_policies_rollback_checked_when_asked(
 ) -> None:
     # GIVEN the same rollback re-run with on_rollback: run, and production (blue again) answering well
     env = spec_env({"PRODUCTION_TRAFFIC_SHIFT": [PROD_CHECK]}, on_rollback="run")
-    event = ecs_world.event("PRODUCTION_TRAFFIC_SHIFT", test=(100.0, 0.0), production=(100.0, 0.0))
+    event = ecs_world.event("PRODUCTION_TRAFFIC_SHIFT", production=(100.0, 0.0))
     # WHEN the hook runs
     out = handle(event, lambda_context(), aws=ecs_world.aws, env=env)
     # THEN the checks run against the production listener
@@ -102,3 +102,50 @@ def test_ecs_hook_policies_first_deployment_checked_when_asked(
     # THEN the checks run (through the discovered test listener) and the failure counts
     assert out["hookStatus"] == FAILED and _details(out)["verdict"] == "FAILED"
     assert len(ecs_world.test.requests) == 1
+
+
+def _hook_running(ecs_world: Any, expires_in: float, action: str, target_arn: str | None) -> None:
+    import datetime
+
+    assert ecs_world.world.service_deployment_arn
+    expires = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=expires_in)
+    detail = {"hookId": "hook-1", "targetType": "AWS_LAMBDA", "status": "IN_PROGRESS"}
+    detail |= {"expiresAt": expires, "timeoutAction": action}
+    if target_arn:
+        detail["targetArn"] = target_arn
+    twin.update_service_deployment(ecs_world.world.service_deployment_arn, lifecycle_hook_details=[detail])
+
+
+def test_ecs_hook_policies_hook_timeout_caps_max_duration(
+    ecs_world: Any,
+    spec_env: Callable[..., dict[str, str]],
+    lambda_context: Callable[..., Any],
+    caplog: Any,
+) -> None:
+    # GIVEN this hook's own timeout 8s away (DescribeServiceDeployments -> lifecycleHookDetails), action
+    # CONTINUE, and a validation whose max_duration (1h) would outlast it; so little left keeps a quarter of it
+    context = lambda_context()
+    _hook_running(ecs_world, 8, "CONTINUE", context.invoked_function_arn + ":live")
+    env = spec_env({"POST_TEST_TRAFFIC_SHIFT": [{**CHECK, "count": 1000}]})
+    # WHEN the hook runs
+    out = handle(ecs_world.event(), context, aws=ecs_world.aws, env=env)
+    # THEN the validation ends before the hook's timeout, fails closed (INCONCLUSIVE), and the log warns that
+    # a timeout would have let the deployment go on
+    assert out["hookStatus"] == FAILED and _details(out)["verdict"] == "INCONCLUSIVE"
+    assert "max_duration" in _details(out)["reason"]
+    assert "timeoutAction is CONTINUE" in caplog.text and "capped" in caplog.text
+    capped = float(caplog.text.split("capped to ")[1].split("s")[0])
+    assert 5 <= capped <= 6, caplog.text
+
+
+def test_ecs_hook_policies_far_hook_timeout_changes_nothing(
+    ecs_world: Any, spec_env: Callable[..., dict[str, str]], lambda_context: Callable[..., Any], caplog: Any
+) -> None:
+    # GIVEN the only running Lambda hook times out in a day (no targetArn to match: the only one running)
+    _hook_running(ecs_world, 86_400, "ROLLBACK", None)
+    env = spec_env({"POST_TEST_TRAFFIC_SHIFT": [CHECK]})
+    # WHEN the hook runs
+    out = handle(ecs_world.event(), lambda_context(), aws=ecs_world.aws, env=env)
+    # THEN it validates as usual
+    assert out["hookStatus"] == SUCCEEDED and _details(out)["verdict"] == "PASSED"
+    assert "capped" not in caplog.text and "CONTINUE" not in caplog.text

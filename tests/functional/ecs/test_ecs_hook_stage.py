@@ -37,7 +37,7 @@ def run_to_end(ecs_world: Any, event: dict[str, Any], env: dict[str, str], conte
         answers.append(out)
         if out["hookStatus"] != IN_PROGRESS:
             return answers
-        event["hookDetails"] = {**event["hookDetails"], **out["hookDetails"]}
+        event["hookDetails"] = {**event.get("hookDetails", {}), **out["hookDetails"]}
     raise AssertionError("no final answer after 100 invocations")
 
 
@@ -137,7 +137,7 @@ def test_ecs_hook_stage_linear_step_weights_reach_checks_and_report(
     # GIVEN a LINEAR step of PRODUCTION_TRAFFIC_SHIFT (green at 30% of production), checked on the prod listener
     check = {**_check(1), "http": {"path": "/", "listener": "prod"}}
     env = spec_env({"PRODUCTION_TRAFFIC_SHIFT": [check]})
-    event = ecs_world.event("PRODUCTION_TRAFFIC_SHIFT", test=(0.0, 100.0), production=(70.0, 30.0))
+    event = ecs_world.event("PRODUCTION_TRAFFIC_SHIFT", production=(70.0, 30.0))
     # WHEN the hook runs
     with caplog.at_level(logging.INFO, logger="greenlight.handler"):
         out = handle(event, context, aws=ecs_world.aws, env=env)
@@ -145,7 +145,7 @@ def test_ecs_hook_stage_linear_step_weights_reach_checks_and_report(
     assert out["hookStatus"] == SUCCEEDED and len(ecs_world.prod.requests) == 1
     verdicts = [r for r in caplog.records if getattr(r, "verdict", None) and hasattr(r, "context")]
     weights = verdicts[-1].context["traffic_weights"]
-    assert weights["target_weight"] == 30.0 and weights["target_test_weight"] == 100.0
+    assert weights["target_weight"] == 30.0 and weights["target_test_weight"] is None and weights["test"] is None
     assert weights["production"][ecs_world.world.blue_revision_arn] == 70.0
     green = verdicts[-1].context["deployment"]["green"]
     assert green["traffic_weight"] == 30.0 and green["target_group_arn"] == ecs_world.world.green_tg_arn

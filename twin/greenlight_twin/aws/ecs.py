@@ -381,8 +381,10 @@ def update_service_deployment(
     target_revision: RevisionSummary | None = None,
     source_revisions: list[RevisionSummary] | None = None,
     rollback: dict[str, Any] | None = None,
+    lifecycle_hook_details: list[dict[str, Any]] | None = None,
 ) -> None:
-    """Move a service deployment on: its status, lifecycle stage, or its revisions' counts and weights.
+    """Move a service deployment on: its status, lifecycle stage, its revisions' counts and weights, or the
+    hooks it is running (`lifecycleHookDetails`: hookId, targetType, targetArn, status, expiresAt, timeoutAction).
 
     `rollback` is the deployment's Rollback ({reason, startedAt, serviceRevisionArn}: the revision it rolls
     back to), as DescribeServiceDeployments shows it once a rollback has started.
@@ -398,6 +400,8 @@ def update_service_deployment(
             deployment["_sources"] = list(source_revisions)
         if rollback is not None:
             deployment["rollback"] = {"startedAt": utcnow(), **rollback}
+        if lifecycle_hook_details is not None:
+            deployment["lifecycleHookDetails"] = [dict(d) for d in lifecycle_hook_details]
         _apply(deployment, status=status, lifecycle_stage=lifecycle_stage, status_reason=status_reason, now=utcnow())
         _, service = _service(deployment["serviceArn"])
         _refresh_current_revisions(service, deployment)

@@ -497,7 +497,7 @@ def _seed_ecs_native(
                 {
                     "hookTargetArn": w["hook_function_arn"],
                     "roleArn": f"arn:aws:iam::{w['account_id']}:role/ecsLifecycleHookRole",
-                    "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT", "PRODUCTION_TRAFFIC_SHIFT"],
+                    "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT", "PRE_PRODUCTION_TRAFFIC_SHIFT"],
                 }
             ],
         },

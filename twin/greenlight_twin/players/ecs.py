@@ -202,6 +202,36 @@ class EcsPlayer(Player):
             requested_production_traffic_weight=self.prod_weights.get(arn, 100.0),
         )
 
+    def hook_details_running(self, function: str, hook_id: str, *, started_in: float | None) -> None:
+        """DescribeServiceDeployments' `lifecycleHookDetails` while a hook runs (None: no hook running).
+
+        The hook's timeout is the twin's; its action ROLLBACK, the default of a hook's `timeoutConfiguration`.
+        """
+        from datetime import timedelta
+
+        from moto.core.utils import utcnow
+
+        from greenlight_twin import aws as twin_aws
+
+        details: list[dict[str, Any]] = []
+        if started_in is not None:
+            arn = f"arn:aws:lambda:{self.world.region}:{self.world.account_id}:function:{function}"
+            expires = utcnow() + timedelta(seconds=started_in)
+            details = [
+                {
+                    "hookId": hook_id,
+                    "targetType": "AWS_LAMBDA",
+                    "targetArn": arn,
+                    "status": "IN_PROGRESS",
+                    "expiresAt": expires,
+                    "timeoutAction": "ROLLBACK",
+                }
+            ]
+        try:
+            twin_aws.update_service_deployment(self.deployment_id, lifecycle_hook_details=details)
+        except Exception as exc:  # the hook still runs; only its timeout is missing from the API's answer
+            logger.warning("twin: recording the running hook in moto failed: %s", exc)
+
     def set_stage(
         self,
         stage: str,
@@ -282,6 +312,7 @@ class EcsPlayer(Player):
         )
         process = self.stage.hook_function(stage)
         follower = self.follower(process)
+        self.hook_details_running(function, execution_id, started_in=self.hook_timeout)
         rounds, answer, status, reason = 0, None, None, ""
         errors: list[str] = []
         try:
@@ -348,6 +379,7 @@ class EcsPlayer(Player):
                     reason = f"the hook was still IN_PROGRESS at the hook timeout of {self.hook_timeout:g} s"
         finally:
             follower.stop()
+            self.hook_details_running(function, execution_id, started_in=None)
         duration = time.monotonic() - started
         report = self.report(follower)
         outcome = HookOutcome(
