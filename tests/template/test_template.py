@@ -41,10 +41,11 @@ CODEDEPLOY_ACTIONS = {
     "codedeploy:GetDeploymentTarget",
     "codedeploy:ListDeploymentTargets",
 }
-# Actions that may be granted on "*": reads without resource-level permissions.
+# Actions that may be granted on "*": reads without resource-level permissions, and the CodeDeploy calls
+# that have no resource type (StopDeployment: the durable worker's rollback on a bake breach).
 UNSCOPED_READS = re.compile(
     r"(elasticloadbalancing:Describe\w+|cloudwatch:GetMetricData|ecs:DescribeTaskDefinition"
-    r"|codedeploy:(PutLifecycleEventHookExecutionStatus|GetDeploymentTarget|ListDeploymentTargets))"
+    r"|codedeploy:(PutLifecycleEventHookExecutionStatus|GetDeploymentTarget|ListDeploymentTargets|StopDeployment))"
 )
 
 MODES = {
@@ -77,6 +78,12 @@ MODES = {
     },
 }
 DEMO_PARAMS = {"AppImage": "123456789012.dkr.ecr.eu-south-1.amazonaws.com/greenlight-sample:1.0.0"}
+
+# The durable worker's alias, by name (docs/long-validations.md)
+WORKER_ALIAS = {
+    "Fn::Sub": "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:"
+    "${AWS::StackName}-durable-worker:live"
+}
 
 
 def mode(template: dict[str, Any], name: str) -> Evaluation:
@@ -139,7 +146,7 @@ def test_template_codedeploy_hook_function_is_named_wired_and_conditional(templa
     assert res["Condition"] == "UseCodeDeploy"
     assert props["FunctionName"] == {"Fn::Sub": f"{HOOK_PREFIX}${{AWS::StackName}}-{hook}"}
     assert props["Handler"] == "greenlight.handlers.codedeploy.handler"
-    assert props["Environment"]["Variables"] == {"GREENLIGHT_HOOK": hook}
+    assert props["Environment"]["Variables"] == {"GREENLIGHT_HOOK": hook, "GREENLIGHT_DURABLE_FUNCTION": WORKER_ALIAS}
     assert props["Role"] == {"Fn::GetAtt": ["CodeDeployHookRole", "Arn"]}
 
 
@@ -221,7 +228,14 @@ def test_template_layer_holds_pinned_runtime_dependencies() -> None:
     pins = dict(line.split("==", 1) for line in lines if line and not line.startswith("#"))
 
     # THEN Powertools is bundled (not AWS's public layer), with the other runtime dependencies, each pinned
-    assert {name.lower() for name in pins} == {"aws-lambda-powertools", "boto3", "requests", "pyyaml", "google-re2"}
+    assert {name.lower() for name in pins} == {
+        "aws-lambda-powertools",
+        "boto3",
+        "requests",
+        "pyyaml",
+        "google-re2",
+        "aws-durable-execution-sdk-python",
+    }
     assert all(re.fullmatch(r"\d+(\.\d+)+", version) for version in pins.values())
     assert (ROOT / "hooks" / "greenlight" / "default_spec.yaml").is_file()
 
@@ -253,9 +267,11 @@ def test_template_no_statement_grants_wildcard_actions(template: dict[str, Any])
 
 
 def test_template_codedeploy_actions_are_scoped_to_one_deployment_group(template: dict[str, Any]) -> None:
-    # GIVEN the statements that grant CodeDeploy actions
+    # GIVEN the statements that grant CodeDeploy actions to the hooks (the durable worker's: below)
     granted = [
-        (role, s) for role, s in statements(template) if any(a.startswith("codedeploy:") for a in as_list(s["Action"]))
+        (role, s)
+        for role, s in statements(template)
+        if role != "DurableWorkerRole" and any(a.startswith("codedeploy:") for a in as_list(s["Action"]))
     ]
 
     # THEN both are on the hooks' role: the reads with a resource type on one deployment group, the three
@@ -407,14 +423,52 @@ def declared_actions(*modules: str) -> set[str]:
     return actions
 
 
+def test_template_durable_worker_is_a_durable_function_invoked_by_alias(template: dict[str, Any]) -> None:
+    # GIVEN the durable worker (docs/long-validations.md)
+    res = template["Resources"]["DurableWorkerFunction"]
+    props = res["Properties"]
+    # THEN it is a durable function with an alias, that the CodeDeploy hooks may invoke and nothing else
+    assert res["Condition"] == "UseDurableWorker"
+    assert props["Handler"] == "greenlight.durable.worker.handler"
+    assert props["AutoPublishAlias"] == "live"
+    assert props["DurableConfig"] == {
+        "ExecutionTimeout": {"Ref": "ValidationTimeoutSeconds"},
+        "RetentionPeriodInDays": 14,
+    }
+    assert props["FunctionName"] == {"Fn::Sub": "${AWS::StackName}-durable-worker"}
+    invokes = [
+        (role, s["Resource"]) for role, s in statements(template) if "lambda:InvokeFunction" in as_list(s["Action"])
+    ]
+    assert sorted(invokes, key=str) == sorted(
+        [
+            ("CodeDeployHookRole", WORKER_ALIAS),
+            ("PauseHookRole", WORKER_ALIAS),
+            ("EcsHookInvokeRole", {"Fn::GetAtt": ["EcsHook", "Arn"]}),
+        ],
+        key=str,
+    )
+    # ... and the PAUSE hook's EventBridge rule matches ECS's hook state changes
+    pause = template["Resources"]["PauseHook"]
+    assert pause["Condition"] == "HasPauseHook"
+    (event,) = pause["Properties"]["Events"].values()
+    assert event["Properties"]["Pattern"] == {"source": ["aws.ecs"], "detail-type": ["ECS Hook State Change"]}
+
+
 @pytest.mark.parametrize(
     ("role", "modules"),
     [
         (
             "CodeDeployHookRole",
-            ["greenlight.discovery.codedeploy", "greenlight.reporting.codedeploy", "greenlight.spec.loader"],
+            [
+                "greenlight.discovery.codedeploy",
+                "greenlight.reporting.codedeploy",
+                "greenlight.spec.loader",
+                "greenlight.durable.start",
+            ],
         ),
         ("EcsHookRole", ["greenlight.discovery.ecs", "greenlight.spec.loader"]),
+        ("DurableWorkerRole", ["greenlight.durable.worker"]),
+        ("PauseHookRole", ["greenlight.durable.pause"]),
     ],
 )
 def test_template_roles_grant_every_action_the_code_declares(
@@ -436,9 +490,16 @@ def test_template_roles_grant_every_action_the_code_declares(
     [
         (
             "CodeDeployHookRole",
-            ["greenlight.discovery.codedeploy", "greenlight.reporting.codedeploy", "greenlight.spec.loader"],
+            [
+                "greenlight.discovery.codedeploy",
+                "greenlight.reporting.codedeploy",
+                "greenlight.spec.loader",
+                "greenlight.durable.start",
+            ],
         ),
         ("EcsHookRole", ["greenlight.discovery.ecs", "greenlight.spec.loader"]),
+        ("DurableWorkerRole", ["greenlight.durable.worker"]),
+        ("PauseHookRole", ["greenlight.durable.pause"]),
     ],
 )
 def test_template_roles_grant_nothing_the_code_does_not_call(
@@ -709,6 +770,8 @@ def test_template_hooks_only_mode_creates_only_the_hooks(template: dict[str, Any
             "DependenciesLayer",
             "CodeDeployHookRole",
             *(f"{h}Hook" for h in CODEDEPLOY_HOOKS),
+            "DurableWorkerRole",
+            "DurableWorkerFunction",
         }
     else:
         assert created == {

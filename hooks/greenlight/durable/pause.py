@@ -37,6 +37,12 @@ STAGE_VARIABLE = "GREENLIGHT_PAUSE_STAGE"
 
 log = logging.getLogger("greenlight.durable")
 
+IAM_ACTIONS: tuple[str, ...] = (
+    "ecs:DescribeServiceDeployments",
+    "ecs:ContinueServiceDeployment",
+    "lambda:InvokeFunction",
+)
+
 
 def _deployment_arn(event: Mapping[str, Any]) -> str | None:
     detail = event.get("detail")

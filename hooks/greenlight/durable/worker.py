@@ -36,6 +36,20 @@ from greenlight.reporting.log import log_progress, log_result
 
 log = logging.getLogger("greenlight.durable")
 
+# What the worker calls besides the reporters and discovery it uses: the SDK's checkpoints (botocore lambda
+# model), and StopDeployment on a breach after production traffic moved.
+IAM_ACTIONS: tuple[str, ...] = (
+    "lambda:CheckpointDurableExecution",
+    "lambda:GetDurableExecutionState",
+    "codedeploy:StopDeployment",
+    "codedeploy:PutLifecycleEventHookExecutionStatus",
+    "codedeploy:GetDeployment",
+    "codedeploy:GetDeploymentGroup",
+    "codedeploy:GetDeploymentTarget",
+    "codedeploy:ListDeploymentTargets",
+    "ecs:ContinueServiceDeployment",
+)
+
 # Seconds a round keeps measuring past what one measurement of every check needs: waits shorter than
 # this are spent in the invocation, longer ones in a (free) durable wait. GREENLIGHT_ROUND_HOLD sets it.
 DEFAULT_HOLD = 5.0
