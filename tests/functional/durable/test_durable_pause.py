@@ -167,3 +167,33 @@ def test_pause_event_without_a_service_deployment_is_refused() -> None:
     # WHEN it is parsed THEN the error says where it looked
     with pytest.raises(InvalidEventError, match="names no service deployment ARN"):
         pause.parse_event(event)
+
+
+def test_pause_event_starts_the_worker_through_lambda_and_it_continues(
+    world: Any, aws: AwsClients, moto_server: Any, serve: Callable[..., HttpServer], tmp_path: Path
+) -> None:
+    # GIVEN the twin's durable worker registered behind Lambda (the twin's moto routes the durable Invoke to it)
+    from greenlight_twin.durable import DurableWorker
+
+    server = serve(Reply(json={"status": "ok"}))
+    env = _env(tmp_path, server.url, 3)
+    worker = DurableWorker("greenlight-durable-worker", endpoint_url=moto_server.endpoint_url, env=env)
+    hook_id = pause_at_hook(world.service_deployment_arn, timeout_seconds=600)
+    arn = "arn:aws:lambda:us-east-1:123456789012:function:greenlight-durable-worker:live"
+    try:
+        # WHEN the PAUSE hook's EventBridge event reaches the PauseHook function, twice (at-least-once delivery)
+        out = pause.handle(
+            _event(world.service_deployment_arn), None, aws=aws, env={**env, "GREENLIGHT_DURABLE_FUNCTION": arn}
+        )
+        again = pause.handle(
+            _event(world.service_deployment_arn), None, aws=aws, env={**env, "GREENLIGHT_DURABLE_FUNCTION": arn}
+        )
+        # THEN one durable execution validated green over rounds and continued the deployment
+        assert out["started"] is True and again["started"] is True and len(worker.executions) == 1
+        result = worker.wait(worker.executions[0], timeout=60)
+    finally:
+        worker.close()
+    answer = json.loads(result.result)
+    assert answer["verdict"] == "PASSED" and answer["status"] == "CONTINUE"
+    assert hook_action(world.service_deployment_arn, hook_id) == "CONTINUE"
+    assert len(server.requests) == 3
