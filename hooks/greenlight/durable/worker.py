@@ -17,6 +17,7 @@ a breach of the bake window: CodeDeploy's deployment is stopped with rollback fi
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import os
@@ -144,6 +145,7 @@ class Worker:
         settings = Settings.from_env(env, allowed_hooks=lifecycle.ALL_HOOK_NAMES)
         spec = plan.load_spec(settings.spec_location, env, aws)
         reserve = plan.reserve_for(spec, settings.reserve)
+        spec = _within_limit(spec, job, reserve)
         checks = plan.build_checks(spec, job.hook)
         if not checks:
             return _final(True, Verdict.PASSED.value, f"no checks configured for {job.hook}", {}, number)
@@ -162,7 +164,7 @@ class Worker:
             job.hook,
             time=time_left,
             discovery=self._discovery(job),
-            rounds=plan.Rounds(_run_start(job, spec.max_duration, reserve), states),
+            rounds=plan.Rounds(job.started_at, states),
         )
         context = {"controller": job.controller, **job.ids, "round": number, "started_at": job.started_at}
         outcome = plan.execute(planned, aws=aws, settings={"stage": job.hook, "durable": True}, context=context)
@@ -244,10 +246,19 @@ def _identity(job: Job) -> Identity:
     return Identity(job.hook, job.execution_key, scope)
 
 
-def _run_start(job: Job, max_duration: float, reserve: float) -> float:
-    """When the run counts as begun: the hook's start, moved earlier if `max_duration` would end it past the
-    time the controller gives (report_by, less the reserve for reporting), so the run ends by then."""
-    return min(job.started_at, job.report_by - reserve - max_duration)
+def _within_limit(spec: Any, job: Job, reserve: float) -> Any:
+    """The spec with max_duration capped so the run ends, with the reserve for reporting, by `report_by`
+    (as the ECS hook caps it by its hook's expiresAt); a run past its end decides from what it measured."""
+    room = job.report_by - reserve - job.started_at
+    if room >= spec.max_duration:
+        return spec
+    log.info(
+        "max_duration %gs capped to %gs: the controller must have the verdict by %.0f",
+        spec.max_duration,
+        room,
+        job.report_by,
+    )
+    return dataclasses.replace(spec, max_duration=max(room, 0.001))
 
 
 def _stop_with_rollback(client: Any, deployment_id: str, reason: str) -> str:
