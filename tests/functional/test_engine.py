@@ -233,6 +233,32 @@ def test_engine_check_that_raises_is_error_named() -> None:
     assert "RuntimeError: boom at line 7" in result.reason
 
 
+def test_engine_crash_text_is_masked_in_the_reason() -> None:
+    # GIVEN a kind whose measurement and whose preparation raise quoting a secret and a token in a URL
+    from greenlight.probe import redact
+
+    redact.remember("hunter2-secret-value")
+    try:
+
+        def crash() -> Measurement:
+            raise ConnectionError("GET https://green.example/x?token=abc123def failed for hunter2-secret-value")
+
+        class Unprepared(FnCheck):
+            def prepare(self, ctx: CheckContext) -> None:
+                raise PermissionError("cannot read hunter2-secret-value")
+
+        checks = [FnCheck("crashy", Policy(count=1), crash), Unprepared("unprepared", Policy(count=1), passed)]
+        # WHEN they run
+        results = run_checks(checks, ctx())
+    finally:
+        redact.forget_all()
+    # THEN each is an ERROR naming its exception, and neither the secret nor the token is in any reason
+    said = " ".join(r.reason + " ".join(m.reason for m in r.measurements) for r in results)
+    assert [r.status for r in results] == [Status.ERROR, Status.ERROR]
+    assert "ConnectionError" in said and "PermissionError" in said
+    assert "hunter2-secret-value" not in said and "abc123def" not in said
+
+
 def test_engine_check_whose_prepare_raises_is_error() -> None:
     # GIVEN a check that cannot prepare
     class Unprepared(FnCheck):

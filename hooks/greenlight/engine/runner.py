@@ -22,6 +22,7 @@ from greenlight.engine.clock import Clock
 from greenlight.engine.deadline import Deadline
 from greenlight.engine.model import CheckResult, CheckState, Measurement, Status, Tally
 from greenlight.engine.policy import Decision, cut_short, decide
+from greenlight.probe import redact
 
 ProgressFn = Callable[[Check, int, Measurement], None]
 
@@ -53,7 +54,7 @@ def _measure_bounded(check: Check, ctx: CheckContext, limit: float, clock: Clock
         try:
             m = check.measure(ctx)
         except Exception as exc:  # the engine, not the check, turns a crash into an ERROR
-            m = Measurement(Status.ERROR, f"{type(exc).__name__}: {exc}")
+            m = Measurement(Status.ERROR, _said(exc))
         out.measurement = m
 
     worker = threading.Thread(target=work, name=f"greenlight-{check.name}", daemon=True)
@@ -76,7 +77,7 @@ def _prepare_bounded(check: Check, ctx: CheckContext, limit: float) -> Measureme
         try:
             check.prepare(ctx)
         except Exception as exc:  # the engine, not the check, turns a crash into an ERROR
-            out.append(Measurement(Status.ERROR, f"could not prepare: {type(exc).__name__}: {exc}"))
+            out.append(Measurement(Status.ERROR, f"could not prepare: {_said(exc)}"))
         else:
             out.append(None)
 
@@ -208,7 +209,7 @@ class _Run:
         dry_run = check.policy.dry_run or self.dry_run
         if not dry_run:
             self.stopped_by(check, Status.ERROR)
-        reason = f"the check's run crashed outside a measurement: {type(exc).__name__}: {exc}"
+        reason = f"the check's run crashed outside a measurement: {_said(exc)}"
         return CheckResult(check.name, check.kind, Status.ERROR, reason, (), dry_run)
 
 
@@ -262,3 +263,9 @@ def run_checks(
             )
         final.append(res)
     return final
+
+
+def _said(exc: BaseException) -> str:
+    """A crash as a check's reason: its type and text, masked like every other output (a check kind's
+    exception may quote a URL's query string or a header it was given)."""
+    return redact.text(f"{type(exc).__name__}: {exc}")

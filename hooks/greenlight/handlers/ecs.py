@@ -21,7 +21,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -291,10 +290,13 @@ class _Invocation:
         try:
             settings = Settings.from_env(self.env, allowed_hooks=lifecycle.ALL_HOOK_NAMES)
             # Before the spec is read, its report_reserve is unknown: the function's own setting, else the default.
-            plan.TimeLeft(
+            before_spec = plan.TimeLeft(
                 lambda: remaining_seconds(self.lambda_context), plan.reserve_for(None, settings.reserve), self.clock
-            ).beyond_reserve("at start")
-            spec = plan.load_spec(settings.spec_location, self.env, self.aws)
+            )
+            before_spec.beyond_reserve("at start")
+            spec = before_spec.bounded(
+                "loading the spec", lambda: plan.load_spec(settings.spec_location, self.env, self.aws)
+            )
         except Exception as exc:
             if not ev.rollback:
                 raise
@@ -446,7 +448,7 @@ class _Invocation:
         """Discovery for the plan (None when the checks need none), and what the service deployment says:
         first deployment, rollback, this hook's timeout.
 
-        DescribeServiceDeployments runs in a thread bounded by the time left beyond the reserve, so a slow or
+        DescribeServiceDeployments is bounded by the time left beyond the reserve (plan.TimeLeft.bounded), so a slow or
         unreachable API cannot eat the time kept for answering. When it fails and the checks need nothing
         discovered, the validation goes on from the event alone: rollback from the weight maps, and no first
         deployment (so the checks run: the safe side).
@@ -465,9 +467,10 @@ class _Invocation:
             production_weights=ev.production_weights,
             aws=self.aws,
         )
-        limit = time_left.beyond_reserve("before describing the service deployment")
         try:
-            facts = _bounded(discovery.deployment_facts, limit, self.function_arn())
+            facts = time_left.bounded(
+                "DescribeServiceDeployments", lambda: discovery.deployment_facts(self.function_arn())
+            )
         except (DiscoveryError, TimeoutError) as exc:
             if needed:
                 raise
@@ -514,29 +517,6 @@ class _Judged:
     first_deployment: bool
     rollback: bool
     hook: Any  # greenlight.discovery.ecs.HookTimeout, or None
-
-
-def _bounded(work: Any, limit: float, *args: Any) -> Any:
-    """`work(*args)` in a daemon thread, waited for at most `limit` seconds (TimeoutError after that)."""
-    box: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            box["value"] = work(*args)
-        except Exception as exc:  # handed to the caller below
-            box["error"] = exc
-
-    worker = threading.Thread(target=run, name="greenlight-ecs-deployment", daemon=True)
-    worker.start()
-    worker.join(max(limit, 0.0))
-    if "error" in box:
-        raise box["error"]
-    if "value" not in box:
-        raise TimeoutError(
-            f"DescribeServiceDeployments gave no answer within the {limit:.1f}s left before the reserve for "
-            "answering ECS"
-        )
-    return box["value"]
 
 
 def _json_type(value: Any) -> str:

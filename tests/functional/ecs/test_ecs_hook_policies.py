@@ -149,3 +149,29 @@ def test_ecs_hook_policies_far_hook_timeout_changes_nothing(
     # THEN it validates as usual
     assert out["hookStatus"] == SUCCEEDED and _details(out)["verdict"] == "PASSED"
     assert "capped" not in caplog.text and "CONTINUE" not in caplog.text
+
+
+def test_ecs_hook_policies_spec_load_held_by_ssm_answers_in_time(
+    ecs_world: Any, lambda_context: Callable[..., Any]
+) -> None:
+    # GIVEN the spec kept in SSM, whose GetParameter the service holds for 30 s (botocore would wait 60 s a
+    # read, with retries), and a function with 5 s left and a 1 s reserve
+    import time
+
+    import yaml
+
+    doc = {"version": 1, "hooks": {"POST_TEST_TRAFFIC_SHIFT": [CHECK]}}
+    ecs_world.session.client("ssm").put_parameter(Name="/greenlight/ecs", Type="String", Value=yaml.safe_dump(doc))
+    env = {"GREENLIGHT_SPEC": "ssm:/greenlight/ecs", "GREENLIGHT_REPORT_RESERVE": "1"}
+    twin.delay("ssm:GetParameter", 30.0)
+    context = lambda_context(5_000)
+    # WHEN the hook runs
+    started = time.monotonic()
+    out = handle(ecs_world.event(), context, aws=ecs_world.aws, env=env)
+    took = time.monotonic() - started
+    # THEN it answers FAILED (fail closed) before the function's time is up, saying what did not answer
+    validate_response(out)
+    assert out["hookStatus"] == FAILED
+    assert "loading the spec did not answer" in out["reason"]
+    assert context.get_remaining_time_in_millis() > 0 and took < 5.0
+    print(f"[time-to-report] ECS, ssm:GetParameter held 30s: Lambda 5s, answered after {took:.2f}s")
