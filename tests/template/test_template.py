@@ -41,10 +41,11 @@ CODEDEPLOY_ACTIONS = {
     "codedeploy:GetDeploymentTarget",
     "codedeploy:ListDeploymentTargets",
 }
-# Actions that may be granted on "*": reads without resource-level permissions.
+# Actions that may be granted on "*": reads without resource-level permissions, and the CodeDeploy calls
+# that have no resource type (StopDeployment: the durable worker's rollback on a bake breach).
 UNSCOPED_READS = re.compile(
     r"(elasticloadbalancing:Describe\w+|cloudwatch:GetMetricData|ecs:DescribeTaskDefinition"
-    r"|codedeploy:(PutLifecycleEventHookExecutionStatus|GetDeploymentTarget|ListDeploymentTargets))"
+    r"|codedeploy:(PutLifecycleEventHookExecutionStatus|GetDeploymentTarget|ListDeploymentTargets|StopDeployment))"
 )
 
 MODES = {
@@ -84,6 +85,12 @@ MODES = {
     },
 }
 DEMO_PARAMS = {"AppImage": "123456789012.dkr.ecr.eu-south-1.amazonaws.com/greenlight-sample:1.0.0"}
+
+# The durable worker's alias, by name (docs/long-validations.md)
+WORKER_ALIAS = {
+    "Fn::Sub": "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:"
+    "${AWS::StackName}-durable-worker:live"
+}
 
 
 def mode(template: dict[str, Any], name: str) -> Evaluation:
@@ -146,7 +153,7 @@ def test_template_codedeploy_hook_function_is_named_wired_and_conditional(templa
     assert res["Condition"] == "UseCodeDeploy"
     assert props["FunctionName"] == {"Fn::Sub": f"{HOOK_PREFIX}${{AWS::StackName}}-{hook}"}
     assert props["Handler"] == "greenlight.handlers.codedeploy.handler"
-    assert props["Environment"]["Variables"] == {"GREENLIGHT_HOOK": hook}
+    assert props["Environment"]["Variables"] == {"GREENLIGHT_HOOK": hook, "GREENLIGHT_DURABLE_FUNCTION": WORKER_ALIAS}
     assert props["Role"] == {"Fn::GetAtt": ["CodeDeployHookRole", "Arn"]}
 
 
@@ -235,7 +242,14 @@ def test_template_layer_holds_pinned_runtime_dependencies() -> None:
     pins = dict(line.split("==", 1) for line in lines if line and not line.startswith("#"))
 
     # THEN Powertools is bundled (not AWS's public layer), with the other runtime dependencies, each pinned
-    assert {name.lower() for name in pins} == {"aws-lambda-powertools", "boto3", "requests", "pyyaml", "google-re2"}
+    assert {name.lower() for name in pins} == {
+        "aws-lambda-powertools",
+        "boto3",
+        "requests",
+        "pyyaml",
+        "google-re2",
+        "aws-durable-execution-sdk-python",
+    }
     assert all(re.fullmatch(r"\d+(\.\d+)+", version) for version in pins.values())
     assert (ROOT / "hooks" / "greenlight" / "default_spec.yaml").is_file()
 
@@ -267,9 +281,11 @@ def test_template_no_statement_grants_wildcard_actions(template: dict[str, Any])
 
 
 def test_template_codedeploy_actions_are_scoped_to_one_deployment_group(template: dict[str, Any]) -> None:
-    # GIVEN the statements that grant CodeDeploy actions
+    # GIVEN the statements that grant CodeDeploy actions to the hooks (the durable worker's: below)
     granted = [
-        (role, s) for role, s in statements(template) if any(a.startswith("codedeploy:") for a in as_list(s["Action"]))
+        (role, s)
+        for role, s in statements(template)
+        if role != "DurableWorkerRole" and any(a.startswith("codedeploy:") for a in as_list(s["Action"]))
     ]
 
     # THEN both are on the hooks' role: the reads with a resource type on one deployment group, the three
@@ -421,6 +437,37 @@ def declared_actions(*modules: str) -> set[str]:
     return actions
 
 
+def test_template_durable_worker_is_a_durable_function_invoked_by_alias(template: dict[str, Any]) -> None:
+    # GIVEN the durable worker (docs/long-validations.md)
+    res = template["Resources"]["DurableWorkerFunction"]
+    props = res["Properties"]
+    # THEN it is a durable function with an alias, that the CodeDeploy hooks may invoke and nothing else
+    assert res["Condition"] == "UseDurableWorker"
+    assert props["Handler"] == "greenlight.durable.worker.handler"
+    assert props["AutoPublishAlias"] == "live"
+    assert props["DurableConfig"] == {
+        "ExecutionTimeout": {"Ref": "ValidationTimeoutSeconds"},
+        "RetentionPeriodInDays": 14,
+    }
+    assert props["FunctionName"] == {"Fn::Sub": "${AWS::StackName}-durable-worker"}
+    invokes = [
+        (role, s["Resource"]) for role, s in statements(template) if "lambda:InvokeFunction" in as_list(s["Action"])
+    ]
+    assert sorted(invokes, key=str) == sorted(
+        [
+            ("CodeDeployHookRole", WORKER_ALIAS),
+            ("PauseHookRole", WORKER_ALIAS),
+            ("EcsHookInvokeRole", {"Fn::GetAtt": ["EcsHook", "Arn"]}),
+        ],
+        key=str,
+    )
+    # ... and the PAUSE hook's EventBridge rule matches ECS's hook state changes
+    pause = template["Resources"]["PauseHook"]
+    assert pause["Condition"] == "HasPauseHook"
+    (event,) = pause["Properties"]["Events"].values()
+    assert event["Properties"]["Pattern"] == {"source": ["aws.ecs"], "detail-type": ["ECS Hook State Change"]}
+
+
 @pytest.mark.parametrize(
     ("role", "modules"),
     [
@@ -431,9 +478,12 @@ def declared_actions(*modules: str) -> set[str]:
                 "greenlight.reporting.codedeploy",
                 "greenlight.reporting.publish",
                 "greenlight.spec.loader",
+                "greenlight.durable.start",
             ],
         ),
         ("EcsHookRole", ["greenlight.discovery.ecs", "greenlight.reporting.publish", "greenlight.spec.loader"]),
+        ("DurableWorkerRole", ["greenlight.durable.worker"]),
+        ("PauseHookRole", ["greenlight.durable.pause"]),
     ],
 )
 def test_template_roles_grant_every_action_the_code_declares(
@@ -460,9 +510,12 @@ def test_template_roles_grant_every_action_the_code_declares(
                 "greenlight.reporting.codedeploy",
                 "greenlight.reporting.publish",
                 "greenlight.spec.loader",
+                "greenlight.durable.start",
             ],
         ),
         ("EcsHookRole", ["greenlight.discovery.ecs", "greenlight.reporting.publish", "greenlight.spec.loader"]),
+        ("DurableWorkerRole", ["greenlight.durable.worker"]),
+        ("PauseHookRole", ["greenlight.durable.pause"]),
     ],
 )
 def test_template_roles_grant_nothing_the_code_does_not_call(
@@ -733,6 +786,8 @@ def test_template_hooks_only_mode_creates_only_the_hooks(template: dict[str, Any
             "DependenciesLayer",
             "CodeDeployHookRole",
             *(f"{h}Hook" for h in CODEDEPLOY_HOOKS),
+            "DurableWorkerRole",
+            "DurableWorkerFunction",
         }
     else:
         assert created == {

@@ -136,6 +136,13 @@ def _twin_options(parser: argparse.ArgumentParser) -> None:
         default=60.0,
         help="seconds a hook may take before the deployment fails (AWS CodeDeploy: 3600; default 60)",
     )
+    group.add_argument(
+        "--function-timeout",
+        type=int,
+        default=None,
+        help="the hook functions' timeout in whole seconds (default: the template's, capped at the hook timeout); "
+        "a short one plays validations longer than a function (the durable worker) in seconds",
+    )
 
 
 def _deploy_options(parser: argparse.ArgumentParser) -> None:
@@ -271,6 +278,7 @@ def _config(args: argparse.Namespace) -> Any:
         test_port=args.test_port,
         workdir=args.workdir,
         hook_timeout=args.default_hook_timeout,
+        function_timeout=args.function_timeout,
         lambda_backend=args.lambda_backend,
         sam_image=args.sam_image,
         bind_address=args.bind_address,

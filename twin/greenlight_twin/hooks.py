@@ -7,10 +7,9 @@ blue/green: the function whose handler is greenlight.handlers.ecs.handler serves
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 from greenlight_twin.config import TwinError
 from greenlight_twin.functions import (
@@ -26,6 +25,7 @@ __all__ = ["ECS_KEY", "HookFunctions"]
 
 ECS_KEY = "ECS"  # the one function of the ECS controller serves every stage
 _ECS_HANDLER_SUFFIX = "handlers.ecs.handler"
+_WORKER_HANDLER = "greenlight.durable.worker.handler"
 # A template that names no Timeout gets Lambda's maximum before the twin caps it at the hook timeout.
 _UNSET_TIMEOUT = 300
 
@@ -70,6 +70,10 @@ class HookFunctions:
         longest = max((function.timeout for function in configs), default=_UNSET_TIMEOUT)
         self.function_timeout = function_timeout or max(1, min(longest, math.ceil(hook_timeout)))
         self.configs = self._by_hook(configs)
+        # The durable worker (greenlight.durable.worker), when the template has one: run by the SDK's local
+        # runner in the twin's process (greenlight_twin.durable), started by the hooks' durable Invoke.
+        self.worker_config = next((f for f in configs if f.handler == _WORKER_HANDLER), None)
+        self.worker: Any = None
         self._runtime: LambdaRuntime | SamRuntime | None = None
         self._processes: dict[str, LambdaProcess] = {}
         self._spec: str | None = None
@@ -140,9 +144,26 @@ class HookFunctions:
         elif self._runtime is None:
             self._runtime = LambdaRuntime(rie=self.rie, log_dir=self.log_dir, region=self.region)
         self._endpoint_url = endpoint_url
+        self._start_worker(spec, endpoint_url)
         for key, config in self.configs.items():
             self._processes[key] = self._start(config, spec)
         self._spec = spec
+
+    def _worker_arn(self) -> str | None:
+        if self.worker_config is None:
+            return None
+        return f"arn:aws:lambda:{self.region}:123456789012:function:{self.worker_config.function_name}:live"
+
+    def _start_worker(self, spec: str, endpoint_url: str) -> None:
+        if self.worker is not None:
+            self.worker.close()
+            self.worker = None
+        if self.worker_config is None or self.controller != "CODE_DEPLOY":
+            return
+        from greenlight_twin.durable import DurableWorker
+
+        env = lambda_environment(self.worker_config, region=self.region, env_overrides={"GREENLIGHT_SPEC": spec})
+        self.worker = DurableWorker(self.worker_config.function_name, endpoint_url=endpoint_url, env=env)
 
     def restart(self, hook: str) -> LambdaProcess:
         """A fresh emulator for `hook`'s function: what an abandoned invocation leaves behind is killed."""
@@ -156,7 +177,11 @@ class HookFunctions:
 
     def _start(self, config: FunctionConfig, spec: str) -> LambdaProcess:
         assert self._runtime is not None
-        overrides: Mapping[str, str] = {"GREENLIGHT_SPEC": spec}
+        overrides: dict[str, str] = {"GREENLIGHT_SPEC": spec}
+        worker = self._worker_arn()
+        if worker and self.controller == "CODE_DEPLOY":
+            # The template's !Sub of the alias ARN resolves in AWS; here the twin names the worker it runs.
+            overrides["GREENLIGHT_DURABLE_FUNCTION"] = worker
         started = self._runtime.start(config, env_overrides=overrides, endpoint_url=self._endpoint_url)
         return cast(LambdaProcess, started)  # a SamFunction has the interface of LambdaProcess the players use
 
@@ -175,6 +200,9 @@ class HookFunctions:
     def close(self) -> None:
         """Stops every function; errors are raised after all were asked to stop."""
         errors: list[Exception] = []
+        if self.worker is not None:
+            self.worker.close()
+            self.worker = None
         for process in list(self._processes.values()):
             try:
                 process.stop()

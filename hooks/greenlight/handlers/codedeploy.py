@@ -5,6 +5,10 @@ spec into checks, target and budget (discovering green when the checks need it),
 and the reporter tells CodeDeploy. The status starts as Failed and is reported exactly once, whatever
 happens in between: an invalid spec, a crashing check or too little time left all end in Failed with the
 reason in the logs.
+
+Checks that may need longer than the invocation has (greenlight.durable.start.hand_over) are handed to
+the durable worker when GREENLIGHT_DURABLE_FUNCTION names it: the invocation then returns without
+reporting, and the worker reports; if the worker cannot be started, the hook reports Failed at once.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import time
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
@@ -72,6 +77,7 @@ def handle(
 ) -> dict[str, Any]:
     """Validate and report one hook execution. Raises only when nothing could be reported."""
     deployment_id, execution_id = parse_event(event)
+    started_at = time.time()  # the hook's start, as near as this invocation knows it (CodeDeploy's hour)
     if aws is None:
         from greenlight.aws import AwsClients
 
@@ -127,6 +133,28 @@ def handle(
 
         spec = time_left.bounded("loading the spec", lambda: plan.load_spec(settings.spec_location, env, aws))
         time_left = plan.TimeLeft(time_left.left, plan.reserve_for(spec, settings.reserve))
+        # Checks that may outlast this invocation go to the durable worker, which reports instead of this one.
+        from greenlight.durable.start import hand_over
+
+        handed = hand_over(
+            plan.build_checks(spec, hook),
+            hook,
+            deployment_id=deployment_id,
+            execution_id=execution_id,
+            started_at=started_at,
+            seconds=time_left.beyond_reserve("before planning"),
+            aws=aws,
+            env=env,
+            time_left=time_left.left,
+        )
+        if handed is not None:
+            return {
+                "deploymentId": deployment_id,
+                "status": "HANDED_OVER",
+                "recorded": False,
+                "verdict": "IN_PROGRESS",
+                "reason": f"validation handed to durable execution {handed.name}; it reports",
+            }
         planned = plan.prepare(spec, settings.hook, time=time_left, discovery=discovery)
         run_context: dict[str, Any] = {
             "deployment_id": deployment_id,

@@ -68,7 +68,8 @@ SETTINGS = Obj(
         "on_inconclusive": Field(Str(choices=("fail", "pass")), default="fail"),
         "dry_run": Field(Bool(), default=False),
         "report_reserve": Field(Duration(min=1, max=300), default=15.0, doc="Lambda time kept for reporting"),
-        # ECS native hooks only: a validation may span several invocations (IN_PROGRESS).
+        # A validation that spans several invocations: ECS native hooks (IN_PROGRESS) and the durable worker
+        # (docs/long-validations.md), which also never runs past the controller's limit (CodeDeploy: one hour).
         "max_duration": Field(Duration(min=1, max=24 * 3600), default=3600.0, doc="longest validation"),
         "on_first_deployment": Field(Str(choices=("pass", "run")), default="pass"),
         "on_rollback": Field(Str(choices=("pass", "run")), default="pass"),

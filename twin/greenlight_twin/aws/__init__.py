@@ -33,6 +33,9 @@ from greenlight_twin.aws.codedeploy import (
 )
 from greenlight_twin.aws.ecs import (
     RevisionSummary,
+    expire_hook,
+    hook_action,
+    pause_at_hook,
     register_service_revision,
     set_service_counts,
     set_task_set_state,
@@ -84,6 +87,9 @@ __all__ = [
     "set_task_set_state",
     "start",
     "start_service_deployment",
+    "pause_at_hook",
+    "hook_action",
+    "expire_hook",
     "stop_requested",
     "throttle",
     "update_ecs_task_set",

@@ -13,6 +13,9 @@ What `install()` changes in moto 5 (by monkeypatching its ECS backend and respon
   ListServiceDeployments now answer from revisions and deployments registered with the backdoors
   `register_service_revision`, `start_service_deployment` and `update_service_deployment`
   (moto does not run deployments, so nothing creates them by itself).
+- PAUSE lifecycle hooks: `pause_at_hook` adds a hook awaiting action to a service deployment's
+  `lifecycleHookDetails`; ContinueServiceDeployment (botocore ecs model: serviceDeploymentArn, hookId,
+  action CONTINUE|ROLLBACK) resolves it, and `hook_action` reads what it was told.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
+from moto.core.exceptions import ServiceException
 from moto.core.responses import ActionResult
 from moto.core.utils import utcnow
 from moto.ec2.models import elastic_network_interfaces as ec2_enis
@@ -454,6 +458,10 @@ def _deployment_to_api(backend: Any, deployment: dict[str, Any]) -> dict[str, An
     _, service = _service(deployment["serviceArn"])
     desired = service.desired_count
     item = {k: v for k, v in deployment.items() if not k.startswith("_")}
+    if "lifecycleHookDetails" in item:
+        item["lifecycleHookDetails"] = [
+            {k: v for k, v in hook.items() if not k.startswith("_")} for hook in item["lifecycleHookDetails"]
+        ]
     item["targetServiceRevision"] = deployment["_target"].to_api(desired)
     item["sourceServiceRevisions"] = [s.to_api(desired) for s in deployment["_sources"]]
     return item
@@ -514,6 +522,89 @@ def _list_service_deployments(self: Any) -> ActionResult:
     return ActionResult({"serviceDeployments": brief})
 
 
+# --- PAUSE lifecycle hooks ----------------------------------------------------------------------------
+
+
+class _InvalidParameterException(ServiceException):
+    code = "InvalidParameterException"
+
+
+class _ServiceDeploymentNotFoundException(ServiceException):
+    code = "ServiceDeploymentNotFoundException"
+
+
+def pause_at_hook(deployment_arn: str, *, timeout_seconds: float = 1440 * 60, timeout_action: str = "ROLLBACK") -> str:
+    """Pause a service deployment at a PAUSE hook awaiting action; returns the hook's id.
+
+    `expiresAt` is `timeout_seconds` from now (AWS counts timeoutInMinutes; the twin plays seconds).
+    """
+    backend = _backend_for(deployment_arn, "service deployment ARN")
+    action = choice(timeout_action, enum("ecs", "DeploymentLifecycleHookAction"), "timeout action")
+    hook_id = "ecs-pause-" + secrets.token_urlsafe(32)
+    with _lock:
+        deployment = _state(backend).deployments.get(deployment_arn)
+        if deployment is None:
+            raise UnknownResourceError(f"no service deployment {deployment_arn!r} in the twin")
+        now = utcnow()
+        deployment.setdefault("lifecycleHookDetails", []).append(
+            {
+                "hookId": hook_id,
+                "targetType": "PAUSE",
+                "status": "AWAITING_ACTION",
+                "expiresAt": datetime.fromtimestamp(now.timestamp() + timeout_seconds, tz=now.tzinfo),
+                "timeoutAction": action,
+            }
+        )
+        deployment["updatedAt"] = now
+    return hook_id
+
+
+def _hook(deployment: dict[str, Any], hook_id: str) -> dict[str, Any] | None:
+    return next((h for h in deployment.get("lifecycleHookDetails") or [] if h.get("hookId") == hook_id), None)
+
+
+def hook_action(deployment_arn: str, hook_id: str) -> str | None:
+    """The action ContinueServiceDeployment gave the hook (or its timeout took), None while it awaits one."""
+    backend = _backend_for(deployment_arn, "service deployment ARN")
+    with _lock:
+        deployment = _state(backend).deployments.get(deployment_arn) or {}
+        hook = _hook(deployment, hook_id)
+        return None if hook is None else hook.get("_action")
+
+
+def expire_hook(deployment_arn: str, hook_id: str) -> str:
+    """The hook's timeout came: it takes its timeoutAction (TIMED_OUT); returns that action."""
+    backend = _backend_for(deployment_arn, "service deployment ARN")
+    with _lock:
+        hook = _hook(_state(backend).deployments.get(deployment_arn) or {}, hook_id)
+        if hook is None:
+            raise UnknownResourceError(f"no hook {hook_id!r} on {deployment_arn!r}")
+        if hook["status"] == "AWAITING_ACTION":
+            hook["status"], hook["_action"] = "TIMED_OUT", hook["timeoutAction"]
+        return str(hook["_action"])
+
+
+def _continue_service_deployment(self: Any) -> ActionResult:
+    arn = self._get_param("serviceDeploymentArn")
+    hook_id = self._get_param("hookId")
+    action = self._get_param("action") or "CONTINUE"
+    if action not in enum("ecs", "DeploymentLifecycleHookAction"):
+        raise _InvalidParameterException(f"action {action!r} is not CONTINUE or ROLLBACK")
+    with _lock:
+        deployment = _state(self.ecs_backend).deployments.get(arn)
+        if deployment is None:
+            raise _ServiceDeploymentNotFoundException(f"service deployment {arn} not found")
+        hook = _hook(deployment, hook_id)
+        if hook is None or hook.get("targetType") != "PAUSE":
+            raise _InvalidParameterException(f"no PAUSE hook {hook_id} on {arn}")
+        if hook["status"] != "AWAITING_ACTION":
+            raise _InvalidParameterException(f"hook {hook_id} is {hook['status']}, not AWAITING_ACTION")
+        hook["status"] = "SUCCEEDED" if action == "CONTINUE" else "FAILED"
+        hook["_action"] = action
+        deployment["updatedAt"] = utcnow()
+    return ActionResult({"serviceDeploymentArn": arn})
+
+
 def install() -> None:
     """Monkeypatch moto's ECS classes (called once by greenlight_twin.aws.server.install)."""
     backend_cls = ecs_models.EC2ContainerServiceBackend
@@ -536,3 +627,4 @@ def install() -> None:
     response_cls.describe_service_revisions = _describe_service_revisions  # type: ignore[attr-defined]
     response_cls.describe_service_deployments = _describe_service_deployments  # type: ignore[attr-defined]
     response_cls.list_service_deployments = _list_service_deployments  # type: ignore[attr-defined]
+    response_cls.continue_service_deployment = _continue_service_deployment  # type: ignore[attr-defined]

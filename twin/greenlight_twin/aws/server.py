@@ -26,15 +26,16 @@ def install() -> None:
     """Patch moto's backends and response classes with greenlight's extensions; safe to call again.
 
     Everything it changes is a monkeypatch on moto 5's classes, listed in the docstrings of
-    greenlight_twin.aws.codedeploy, .elbv2 and .ecs.
+    greenlight_twin.aws.codedeploy, .elbv2, .ecs and .durable.
     """
     global _installed
     with _install_lock:
         if _installed:
             return
-        from greenlight_twin.aws import codedeploy, ecs, elbv2
+        from greenlight_twin.aws import codedeploy, durable, ecs, elbv2
 
         codedeploy.install()
+        durable.install()
         elbv2.install()
         ecs.install()
         _installed = True
