@@ -414,12 +414,17 @@ def test_template_hook_roles_trust_lambda_and_write_only_their_log_group(templat
 
 
 def granted(template: dict[str, Any], role: str) -> set[str]:
-    """Actions a role is allowed: its inline policies and the managed policies of this template it attaches."""
-    attached = {
-        p["Ref"]
-        for p in template["Resources"][role]["Properties"].get("ManagedPolicyArns", [])
-        if isinstance(p, dict) and "Ref" in p
-    }
+    """Actions a role is allowed: its inline policies and the managed policies of this template it attaches
+    (either branch of an attachment under Fn::If)."""
+
+    def refs(value: Any) -> list[str]:
+        if isinstance(value, dict) and "Ref" in value:
+            return [value["Ref"]]
+        if isinstance(value, dict) and "Fn::If" in value:
+            return [r for branch in value["Fn::If"][1:] for r in refs(branch)]
+        return []
+
+    attached = {r for p in template["Resources"][role]["Properties"].get("ManagedPolicyArns", []) for r in refs(p)}
     return {a for source, s in statements(template) if source in {role, *attached} for a in as_list(s["Action"])}
 
 
@@ -482,7 +487,7 @@ def test_template_durable_worker_is_a_durable_function_invoked_by_alias(template
             ],
         ),
         ("EcsHookRole", ["greenlight.discovery.ecs", "greenlight.reporting.publish", "greenlight.spec.loader"]),
-        ("DurableWorkerRole", ["greenlight.durable.worker"]),
+        ("DurableWorkerRole", ["greenlight.durable.worker", "greenlight.reporting.publish"]),
         ("PauseHookRole", ["greenlight.durable.pause"]),
     ],
 )
@@ -514,7 +519,7 @@ def test_template_roles_grant_every_action_the_code_declares(
             ],
         ),
         ("EcsHookRole", ["greenlight.discovery.ecs", "greenlight.reporting.publish", "greenlight.spec.loader"]),
-        ("DurableWorkerRole", ["greenlight.durable.worker"]),
+        ("DurableWorkerRole", ["greenlight.durable.worker", "greenlight.reporting.publish"]),
         ("PauseHookRole", ["greenlight.durable.pause"]),
     ],
 )
@@ -783,6 +788,7 @@ def test_template_hooks_only_mode_creates_only_the_hooks(template: dict[str, Any
         assert created == {
             "HookLogGroup",
             "HookReadPolicy",
+            "ReportPublishPolicy",  # the verdict event is published by default
             "DependenciesLayer",
             "CodeDeployHookRole",
             *(f"{h}Hook" for h in CODEDEPLOY_HOOKS),
@@ -793,6 +799,7 @@ def test_template_hooks_only_mode_creates_only_the_hooks(template: dict[str, Any
         assert created == {
             "HookLogGroup",
             "HookReadPolicy",
+            "ReportPublishPolicy",
             "DependenciesLayer",
             "EcsHookRole",
             "EcsHook",

@@ -31,7 +31,9 @@ PUBLISH_SIDS = {
 
 
 def policy(ev: Any) -> dict[str, dict[str, Any]]:
-    statements = ev.resources["HookReadPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    if "ReportPublishPolicy" not in ev.resources:  # created only when something is published
+        return {}
+    statements = ev.resources["ReportPublishPolicy"]["Properties"]["PolicyDocument"]["Statement"]
     return {s["Sid"]: s for s in statements if s.get("Sid") in PUBLISH_SIDS}
 
 

@@ -182,7 +182,13 @@ class Worker:
                 "round": number,
             }
         log_result(result)
-        return _final(result.succeeded, result.verdict.value, result.reason, results_of(result), number)
+        final = _final(result.succeeded, result.verdict.value, result.reason, results_of(result), number)
+        # What the report says of each check, kept small: a step's result is checkpointed.
+        final["checks"] = [
+            {"name": c.name, "kind": c.kind, "status": c.status.value, "reason": c.reason[:500], "counts": c.counts}
+            for c in result.checks
+        ]
+        return final
 
     def _discovery(self, job: Job) -> Any:
         if job.controller == CODE_DEPLOY:
@@ -201,7 +207,35 @@ class Worker:
     # --- the report ---------------------------------------------------------------------------------
 
     def report(self, job: Job, outcome: Mapping[str, Any]) -> dict[str, Any]:
-        """Tell the controller the verdict (a durable step: once its result is checkpointed it never runs again)."""
+        """Tell the controller the verdict (a durable step: once its result is checkpointed it never runs again),
+        then publish the validation's report: after the controller has its answer, so it can neither delay nor
+        change it."""
+        answer = self._report(job, outcome)
+        if answer.get("recorded"):
+            from greenlight.reporting import publish
+
+            run = {
+                "hook": job.hook,
+                "verdict": outcome.get("verdict"),
+                "succeeded": bool(outcome.get("succeeded")),
+                "reason": outcome.get("reason") or "",
+                "checks": outcome.get("checks") or [],
+                "context": {"durable": True, "round": outcome.get("round")},
+            }
+            published = publish.publish_verdict(
+                run,
+                controller=job.controller,
+                hook=job.hook,
+                reason=str(outcome.get("reason") or ""),
+                aws=self._aws(),
+                time_left=job.report_by - self.clock.time(),
+                env=self.env,
+                deployment=dict(job.ids),
+            )
+            answer["report_key"] = published.key
+        return answer
+
+    def _report(self, job: Job, outcome: Mapping[str, Any]) -> dict[str, Any]:
         succeeded = bool(outcome.get("succeeded"))
         time_left: Callable[[], float] = lambda: job.report_by - self.clock.time()  # noqa: E731
         answer = {key: outcome.get(key) for key in ("verdict", "reason", "round")}

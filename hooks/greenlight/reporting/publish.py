@@ -228,7 +228,7 @@ def budget_for(controller: str, time_left: float, env: Mapping[str, str] | None 
 
 
 def publish_verdict(
-    result: RunResult | None,
+    result: RunResult | Mapping[str, Any] | None,
     *,
     controller: str,
     hook: str | None,
@@ -238,14 +238,17 @@ def publish_verdict(
     env: Mapping[str, str] | None = None,
     deployment: Mapping[str, Any] | None = None,
 ) -> Published:
-    """The hook's report of `result` (or, when the validation did not complete, of an ERROR with `reason`),
-    published as the environment says, within budget_for(controller, time_left). Never raises."""
+    """The hook's report of `result` (a RunResult, or a run as RunResult.to_dict() gives it; when the validation
+    did not complete, an ERROR with `reason`), published as the environment says, within
+    budget_for(controller, time_left). Never raises."""
     try:
         settings = PublishSettings.from_env(env)
         if not settings.anything:
             return Published()
         if result is None:
             run: dict[str, Any] = {"hook": hook or "?", "verdict": "ERROR", "succeeded": False, "reason": reason}
+        elif isinstance(result, Mapping):
+            run = dict(result)
         else:
             run = result.to_dict()
         report = reports.build(run, source="lambda", controller=controller, deployment=deployment)

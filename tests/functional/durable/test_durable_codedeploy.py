@@ -200,3 +200,29 @@ def test_durable_codedeploy_worker_killed_between_rounds_resumes_and_reports_onc
     assert worker.attempts[1] == worker.attempts[2] == 1 and worker.attempts[3] == 2
     assert len(server.requests) == 5
     assert len(hook_execution(execution_id).reports) == 1
+
+
+def test_durable_codedeploy_publishes_the_report_after_reporting(
+    seeded: tuple[Any, str], aws: AwsClients, serve: Callable[..., HttpServer], tmp_path: Path
+) -> None:
+    # GIVEN a report bucket configured, and a green whose /health fails
+    seeded[0].client("s3").create_bucket(Bucket="durable-reports")
+    server = serve(Reply(503))
+    execution_id = open_hook_execution(seeded[1], HOOK)
+    env = {
+        "GREENLIGHT_SPEC": _spec(tmp_path, server.url, HOOK, 4, 0.2, failure_limit=0),
+        "GREENLIGHT_ROUND_HOLD": "0",
+        "GREENLIGHT_REPORT_BUCKET": "durable-reports",
+    }
+    # WHEN the durable worker runs the job
+    result = _run(Worker(aws=aws, env=env), _job(seeded[1], execution_id))
+    # THEN CodeDeploy was told Failed, and the validation's report is in the bucket, naming the failing check
+    answer = json.loads(result.result)
+    assert answer["status"] == "Failed" and answer["recorded"] is True
+    assert reported_status(execution_id) == "Failed"
+    key = answer["report_key"]
+    assert key, answer
+    body = seeded[0].client("s3").get_object(Bucket="durable-reports", Key=key)["Body"].read()
+    report = json.loads(body)
+    assert report["verdict"] == "FAILED"
+    assert [c["check"] for c in report["failing"]] == ["health"], report["failing"]
