@@ -1,6 +1,8 @@
-"""Fixtures of the adversarial suite: a session-wide loopback guard, the twin's AWS, full output capture.
+"""Fixtures of the adversarial suite: a loopback guard, the twin's AWS, full output capture.
 
-The guard is installed once for the whole session (not per test) and stays: socket.socket.connect,
+The guard is installed for each module of this folder (from its first test to its last, not per test, and
+gone before the rest of the session, some of which reach a Docker bridge; pytest's package scope would last
+the whole session here, as this folder is no package): socket.socket.connect,
 connect_ex and socket.create_connection refuse any destination outside 127.0.0.0/8 and ::1. A probe
 catches connection errors (that is its job), so a refused connection would not fail a test by itself:
 each test also fails if anything was refused while it ran. Docker bridge addresses are not used here.
@@ -55,9 +57,9 @@ def _refuse(address: Any) -> None:
     raise OutsideLoopback(f"the adversarial suite connects only to loopback addresses, not {address}")
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="module", autouse=True)
 def loopback_only_session() -> Iterator[None]:
-    """Refuse, for the whole session, any TCP connection whose destination is not loopback."""
+    """Refuse, for every test of this folder, any TCP connection whose destination is not loopback."""
     real_connect = socket.socket.connect
     real_connect_ex = socket.socket.connect_ex
     real_create = socket.create_connection
