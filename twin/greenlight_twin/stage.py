@@ -217,6 +217,16 @@ class Stage:
         """The hook functions' Timeout, in seconds."""
         return self._functions.function_timeout
 
+    @property
+    def pause_stage(self) -> str | None:
+        """ECS: the stage of the PAUSE lifecycle hook (template parameter PauseStage); None when there is none."""
+        return self._functions.pause_stage
+
+    @property
+    def durable_worker(self) -> Any:
+        """The durable worker the twin runs (greenlight_twin.durable.DurableWorker), None without one."""
+        return self._functions.worker
+
     def hook_function_name(self, hook: str) -> str:
         return self._functions.name_for(hook)
 

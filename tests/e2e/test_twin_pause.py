@@ -1,0 +1,91 @@
+"""ECS PAUSE hooks through the twin: the deployment pauses, the durable worker validates, ContinueServiceDeployment.
+
+The twin plays ECS native blue/green with a PAUSE lifecycle hook at POST_TEST_TRAFFIC_SHIFT (TwinConfig
+pause_stage, `greenlight twin play --pause-stage POST_TEST_TRAFFIC_SHIFT`): the service deployment waits
+AWAITING_ACTION, the "ECS Hook State Change" event goes to the template's PauseHook (in the Runtime
+Interface Emulator, 10 s timeout), which starts the durable worker (the SDK's local runner in the twin,
+real waits). The spec's check needs 19 s, several rounds beyond the functions' timeout; the worker's
+ContinueServiceDeployment decides: CONTINUE promotes a good green, ROLLBACK rolls back one whose tasks
+die half-way through the validation.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from greenlight_twin.controller import Twin, TwinConfig
+from greenlight_twin.outcome import HOOK_FAILED
+from greenlight_twin.progress import HOOK, Event
+
+pytestmark = pytest.mark.e2e
+
+SPEC = Path(__file__).resolve().parents[2] / "examples" / "twin" / "durable-pause.yaml"
+STAGE = "POST_TEST_TRAFFIC_SHIFT"
+
+
+@pytest.fixture(scope="module")
+def twin(rie_binary: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Twin]:
+    from conftest import E2E_TWIN, TEMPLATE, start_twin
+
+    config = TwinConfig(
+        controller="ECS",
+        template=TEMPLATE,
+        rie=rie_binary,
+        workdir=tmp_path_factory.mktemp("twin-pause"),
+        function_timeout=10,
+        pause_stage=STAGE,
+        **{**E2E_TWIN, "hook_timeout": 60.0},  # type: ignore[arg-type]
+    )
+    yield from start_twin(config)
+
+
+def _rounds(twin: Twin) -> list[str]:
+    worker = twin.functions.worker
+    assert worker is not None and worker.executions
+    result = worker.wait(worker.executions[-1])
+    return [op.name for op in result.operations if op.name and op.name.startswith("round-")]
+
+
+def test_pause_good_green_is_continued_after_rounds_beyond_the_function_timeout(twin: Twin, version: str) -> None:
+    # WHEN a good release is deployed through a PAUSE hook whose validation outlasts the hook functions
+    outcome = twin.deploy(str(SPEC), version=version)
+    # THEN the durable worker validated it over several rounds and its CONTINUE promoted it
+    assert outcome.promoted, outcome.summary()
+    hook = next(h for h in outcome.hooks if h.hook == STAGE)
+    assert hook.status == "SUCCEEDED" and "CONTINUE" in hook.reason, hook
+    assert hook.duration > twin.function_timeout, hook.duration
+    assert len(_rounds(twin)) >= 2
+
+
+def test_pause_green_degrading_half_way_is_rolled_back(twin: Twin, version: str) -> None:
+    # GIVEN green's tasks die 9 s into the pause: the measurements at about 0 s and 6 s pass, the later ones fail
+    timers: list[threading.Timer] = []
+
+    def progress(event: Event) -> None:
+        twin.progress(event)
+        if event.kind == HOOK and "PAUSE hook awaiting action" in event.message:
+            player = twin._current  # the deployment being played: its green side is what degrades
+            assert player is not None and player.green is not None
+            timers.append(threading.Timer(9.0, player.green.stop, kwargs={"grace": 1.0}))
+            timers[-1].start()
+
+    # WHEN the release is deployed through the PAUSE hook
+    try:
+        outcome = twin.deploy(str(SPEC), version=version, progress=progress)
+    finally:
+        for timer in timers:
+            timer.cancel()
+    # THEN the worker passed rounds before green degraded, then its ROLLBACK rolled the deployment back, the
+    # PAUSE hook recorded as the failing hook (what `--expect rolled-back` checks)
+    assert timers, "the PAUSE hook never awaited action"
+    assert outcome.rolled_back and not outcome.promoted, outcome.summary()
+    assert outcome.rollback_cause == HOOK_FAILED
+    assert outcome.failed_hook is not None and outcome.failed_hook.hook == STAGE
+    assert "ROLLBACK" in outcome.failed_hook.reason
+    assert len(_rounds(twin)) >= 3
+    worker = twin.functions.worker
+    assert '"verdict": "FAILED"' in worker.wait(worker.executions[-1]).result
