@@ -11,6 +11,10 @@ die half-way through the validation.
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -89,3 +93,26 @@ def test_pause_green_degrading_half_way_is_rolled_back(twin: Twin, version: str)
     assert len(_rounds(twin)) >= 3
     worker = twin.functions.worker
     assert '"verdict": "FAILED"' in worker.wait(worker.executions[-1]).result
+
+
+def test_pause_twin_play_cli_promotes_through_the_pause_hook(rie_binary: Path, tmp_path: Path) -> None:
+    """`greenlight twin play --controller ECS --pause-stage ...` with the twin's own template."""
+    # WHEN the spec is played through a PAUSE hook from the command line, expecting a promotion
+    done = subprocess.run(
+        [
+            sys.executable, "-m", "greenlight_cli", "twin", "play", "--controller", "ECS", "--pause-stage", STAGE,
+            "--function-timeout", "10", "--spec", str(SPEC), "--workdir", str(tmp_path / "work"), "--json",
+            "--expect", "promoted",
+        ],
+        capture_output=True, text=True, timeout=180, env={**os.environ, "GREENLIGHT_RIE": str(rie_binary)}, check=False,
+    )  # fmt: skip
+    # THEN it exits 0, and the one delivery at the stage is the ECS Hook State Change event of the paused hook
+    assert done.returncode == 0, done.stdout + done.stderr
+    outcome = json.loads(done.stdout)
+    assert outcome["promoted"] is True
+    (delivery,) = [call for call in outcome["invocations"] if call["hook"] == STAGE]
+    assert delivery["status"] == "DELIVERED" and delivery["function"].endswith("-pause-hook")
+    event = delivery["event"]
+    assert event["detail-type"] == "ECS Hook State Change" and event["resources"] == [outcome["deployment_id"]]
+    assert event["detail"]["targetType"] == "PAUSE" and event["detail"]["status"] == "AWAITING_ACTION"
+    assert delivery["answer"]["started"] is True

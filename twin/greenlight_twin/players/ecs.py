@@ -443,7 +443,7 @@ class EcsPlayer(Player):
         try:
             while action is None:
                 if call.done.is_set() and not recorded:
-                    self.invocation(function, stage, event, call, rollback=False, step=step)
+                    self.delivery(function, stage, event, call, step=step)
                     recorded = True
                 if self.stopping():
                     status, reason = STOPPED, "the deployment was stopped while the PAUSE hook awaited action"
@@ -460,7 +460,7 @@ class EcsPlayer(Player):
         finally:
             follower.stop()
         if not recorded:
-            self.invocation(function, stage, event, call, rollback=False, step=step)
+            self.delivery(function, stage, event, call, step=step)
         if status is None:
             status = _ECS_SUCCEEDED if action == "CONTINUE" else _ECS_FAILED
             reason = f"ContinueServiceDeployment {action}"
@@ -478,6 +478,23 @@ class EcsPlayer(Player):
         self.outcomes.append(outcome)
         self.emit(HOOK, f"{stage}: PAUSE hook {status} after {duration:.1f} s - {reason}", hook=stage, status=status)
         return outcome
+
+    def delivery(self, function: str, stage: str, event: Mapping[str, Any], call: Call, *, step: int | None) -> None:
+        """Records the PAUSE event's delivery to its target, for `--json`: DELIVERED (the target's answer is only
+        logged, as EventBridge does), FUNCTION_ERROR or NO_ANSWER."""
+        status = "NO_ANSWER" if not call.done.is_set() else "FUNCTION_ERROR" if call.failure else "DELIVERED"
+        answer = call.failure if call.failure else call.result.payload if call.result is not None else None
+        self.emit(
+            INVOCATION,
+            f"{stage}: PAUSE event delivered to {function}: {status}",
+            function=function,
+            hook=stage,
+            event=dict(event),
+            answer=answer,
+            status=status,
+            rollback=False,
+            step=step,
+        )
 
     def invocation(
         self, function: str, stage: str, event: Mapping[str, Any], call: Call, *, rollback: bool, step: int | None
