@@ -222,10 +222,17 @@ class Stage:
         """ECS: the stage of the PAUSE lifecycle hook (template parameter PauseStage); None when there is none."""
         return self._functions.pause_stage
 
-    @property
-    def durable_worker(self) -> Any:
-        """The durable worker the twin runs (greenlight_twin.durable.DurableWorker), None without one."""
-        return self._functions.worker
+    def pause_function_name(self) -> str:
+        """The function the PAUSE hook's EventBridge event goes to (the template's PauseHook)."""
+        from greenlight_twin.hooks import PAUSE_KEY
+
+        return self._functions.name_for(PAUSE_KEY)
+
+    def pause_function(self) -> LambdaProcess:
+        """The running PauseHook."""
+        from greenlight_twin.hooks import PAUSE_KEY
+
+        return self._functions.process_for(PAUSE_KEY)
 
     def hook_function_name(self, hook: str) -> str:
         return self._functions.name_for(hook)

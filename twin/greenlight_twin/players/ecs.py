@@ -412,9 +412,8 @@ class EcsPlayer(Player):
         CONTINUE, rolls back with ROLLBACK, or takes the timeout action when `expiresAt` passes.
         """
         from greenlight_twin import aws as twin_aws
-        from greenlight_twin.hooks import PAUSE_KEY
 
-        function = self.stage.hook_function_name(PAUSE_KEY)
+        function = self.stage.pause_function_name()
         started = time.monotonic()
         deadline = started + self.hook_timeout
         hook_id = twin_aws.pause_at_hook(self.deployment_id, timeout_seconds=self.hook_timeout)
@@ -434,7 +433,7 @@ class EcsPlayer(Player):
             function=function,
             step=step,
         )
-        process = self.stage.hook_function(PAUSE_KEY)
+        process = self.stage.pause_function()
         follower = self.follower(process)
         call = Call(process, event, self.invoke_timeout())
         recorded = False
