@@ -16,13 +16,15 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from greenlight_twin.aws import durable as twin_durable
 from greenlight_twin.controller import Twin, TwinConfig
-from greenlight_twin.outcome import HOOK_FAILED
+from greenlight_twin.outcome import HOOK_FAILED, TIMED_OUT
 from greenlight_twin.progress import HOOK, Event
 
 pytestmark = pytest.mark.e2e
@@ -93,6 +95,35 @@ def test_pause_green_degrading_half_way_is_rolled_back(twin: Twin, version: str)
     assert len(_rounds(twin)) >= 3
     worker = twin.functions.worker
     assert '"verdict": "FAILED"' in worker.wait(worker.executions[-1]).result
+
+
+def test_pause_hook_timeout_rolls_back(twin: Twin, version: str) -> None:
+    # GIVEN an EventBridge target slower than the hook: the worker starts only 6 s after the PauseHook asks
+    worker = twin.functions.worker
+    before = len(worker.executions)
+
+    def slow_start(name: str, payload: bytes) -> str:
+        time.sleep(6.0)
+        return str(worker.start(name, payload))
+
+    twin_durable.register_worker(worker.function_name, slow_start)
+    try:
+        # WHEN the deployment pauses with a 4 s hook timeout
+        outcome = twin.deploy(str(SPEC), version=version, hook_timeout=4.0)
+        # the late worker still starts (and finds the hook no longer awaiting action); wait for it before the end
+        waited = 0.0
+        while len(worker.executions) == before and waited < 30:
+            time.sleep(0.2)
+            waited += 0.2
+    finally:
+        twin_durable.register_worker(worker.function_name, worker.start)
+    # THEN the hook took its timeout action, ROLLBACK, and is the failing hook
+    assert outcome.rolled_back and not outcome.promoted, outcome.summary()
+    assert outcome.failed_hook is not None and outcome.failed_hook.hook == STAGE
+    assert outcome.failed_hook.status == TIMED_OUT and "ROLLBACK" in outcome.failed_hook.reason
+    assert outcome.rollback_cause == HOOK_FAILED
+    assert len(worker.executions) == before + 1
+    worker.wait(worker.executions[-1])
 
 
 def test_pause_twin_play_cli_promotes_through_the_pause_hook(rie_binary: Path, tmp_path: Path) -> None:
