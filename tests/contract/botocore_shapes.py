@@ -126,3 +126,10 @@ def _timestamp(shape: Any, value: Any, path: str, problems: list[str], raw: bool
         except ValueError:
             pass
     problems.append(f"{path}: {value!r:.60} is not a timestamp ({shape.name}: epoch seconds or ISO 8601)")
+
+
+def problems_with_shape(service: str, shape_name: str, value: Any, *, raw: bool) -> list[str]:
+    """Every difference between `value` and the named shape of `service`'s model (e.g. a structure an event repeats)."""
+    problems: list[str] = []
+    _check(_model(service).shape_for(shape_name), value, shape_name, problems, raw)
+    return problems

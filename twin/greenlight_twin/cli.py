@@ -143,6 +143,13 @@ def _twin_options(parser: argparse.ArgumentParser) -> None:
         help="the hook functions' timeout in whole seconds (default: the template's, capped at the hook timeout); "
         "a short one plays validations longer than a function (the durable worker) in seconds",
     )
+    group.add_argument(
+        "--pause-stage",
+        default=None,
+        metavar="STAGE",
+        help="ECS controller: pause the deployment at this stage (e.g. POST_TEST_TRAFFIC_SHIFT) with a PAUSE "
+        "lifecycle hook that the template's PauseHook hands to the durable worker (template parameter PauseStage)",
+    )
 
 
 def _deploy_options(parser: argparse.ArgumentParser) -> None:
@@ -279,6 +286,7 @@ def _config(args: argparse.Namespace) -> Any:
         workdir=args.workdir,
         hook_timeout=args.default_hook_timeout,
         function_timeout=args.function_timeout,
+        pause_stage=args.pause_stage,
         lambda_backend=args.lambda_backend,
         sam_image=args.sam_image,
         bind_address=args.bind_address,

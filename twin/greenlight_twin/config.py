@@ -81,6 +81,9 @@ class TwinConfig:
     # The hook functions' Timeout; None: the template's, capped at hook_timeout, so a function always
     # gets to report before the twin gives up on it (in AWS, 15 minutes is far below one hour).
     function_timeout: int | None = None
+    # ECS controller: the stage of a PAUSE lifecycle hook (template parameter PauseStage); None: no PAUSE hook.
+    # At that stage the deployment pauses and the template's PauseHook hands it to the durable worker.
+    pause_stage: str | None = None
     # The load balancer: ALB's health check semantics with a faster cadence, so a minute is enough.
     health_path: str = "/health"
     health_interval: float = 1.0
@@ -128,6 +131,16 @@ class TwinConfig:
             isinstance(self.function_timeout, bool) or not isinstance(self.function_timeout, int)
         ):
             problems.append(f"function_timeout {self.function_timeout!r} must be whole seconds")
+        if self.pause_stage is not None:
+            from greenlight import lifecycle
+
+            if controller != "ECS":
+                problems.append(f"pause_stage {self.pause_stage!r}: PAUSE hooks are played by the ECS controller only")
+            elif self.pause_stage not in lifecycle.ECS_STAGES:
+                problems.append(
+                    f"pause_stage {self.pause_stage!r} is not a stage ECS allows a hook at: "
+                    + ", ".join(lifecycle.ECS_STAGES)
+                )
         if isinstance(self.tasks, bool) or not isinstance(self.tasks, int) or not 1 <= self.tasks <= 20:
             problems.append(f"tasks {self.tasks!r} must be a whole number from 1 to 20")
         if not re.fullmatch(r"[a-z][a-z0-9-]{0,19}", self.name or ""):

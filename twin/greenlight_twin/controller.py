@@ -96,6 +96,7 @@ class Twin:
             region=self.config.region,
             hook_timeout=self.config.hook_timeout,
             function_timeout=self.config.function_timeout,
+            pause_stage=self.config.pause_stage,
             rie=self.config.rie,
             log_dir=self.workdir / "lambda",
             sam=sam,

@@ -1,7 +1,9 @@
 """The hook functions a twin runs: read from a SAM template, one emulator each, keyed by the hook they serve.
 
 CodeDeploy: each function whose GREENLIGHT_HOOK names a lifecycle hook serves that hook. ECS native
-blue/green: the function whose handler is greenlight.handlers.ecs.handler serves every stage.
+blue/green: the function whose handler is greenlight.handlers.ecs.handler serves every stage; with a PAUSE
+stage (template parameter PauseStage), the function whose handler is greenlight.durable.pause.handler
+receives the PAUSE hook's EventBridge event (key PAUSE_KEY).
 """
 
 from __future__ import annotations
@@ -21,11 +23,13 @@ from greenlight_twin.functions import (
 )
 from greenlight_twin.functions.sam import SamRuntime, SamSettings
 
-__all__ = ["ECS_KEY", "HookFunctions"]
+__all__ = ["ECS_KEY", "PAUSE_KEY", "HookFunctions"]
 
 ECS_KEY = "ECS"  # the one function of the ECS controller serves every stage
 _ECS_HANDLER_SUFFIX = "handlers.ecs.handler"
+PAUSE_KEY = "PAUSE"  # the ECS controller's PAUSE hook function (the EventBridge target), when PauseStage is set
 _WORKER_HANDLER = "greenlight.durable.worker.handler"
+_PAUSE_HANDLER = "greenlight.durable.pause.handler"
 # A template that names no Timeout gets Lambda's maximum before the twin caps it at the hook timeout.
 _UNSET_TIMEOUT = 300
 
@@ -49,6 +53,7 @@ class HookFunctions:
         region: str = "us-east-1",
         hook_timeout: float = 60.0,
         function_timeout: int | None = None,
+        pause_stage: str | None = None,
         rie: Path | None = None,
         log_dir: Path,
         sam: SamSettings | None = None,
@@ -59,11 +64,12 @@ class HookFunctions:
         self.region = region
         self.rie = rie
         self.log_dir = log_dir
+        self.pause_stage = pause_stage
         self.sam = sam  # None: each function in the Runtime Interface Emulator on the host; else under the SAM CLI
         configs = functions_from_template(
             self.template,
             stack_name=stack_name,
-            parameters={"DeploymentController": controller, "LogLevel": log_level},
+            parameters={"DeploymentController": controller, "LogLevel": log_level, "PauseStage": pause_stage or ""},
             region=region,
             code_dir=code,
         )
@@ -85,6 +91,8 @@ class HookFunctions:
             function = replace(function, timeout=self.function_timeout)
             if self.controller == "ECS" and function.handler.endswith(_ECS_HANDLER_SUFFIX):
                 functions[ECS_KEY] = function
+            elif self.controller == "ECS" and function.handler == _PAUSE_HANDLER:
+                functions[PAUSE_KEY] = function
             elif self.controller == "CODE_DEPLOY" and function.environment.get("GREENLIGHT_HOOK"):
                 functions[function.environment["GREENLIGHT_HOOK"]] = function
         if not functions:
@@ -93,13 +101,18 @@ class HookFunctions:
                 "(CodeDeploy: functions with GREENLIGHT_HOOK set; ECS: a function with handler "
                 "greenlight.handlers.ecs.handler)"
             )
+        if self.pause_stage and PAUSE_KEY not in functions:
+            raise TwinError(
+                f"{self.template} defines no PAUSE hook function (handler {_PAUSE_HANDLER}) for "
+                f"PauseStage={self.pause_stage}"
+            )
         return functions
 
     # --- which function serves a hook ------------------------------------------------------------
 
     def _key(self, hook: str) -> str:
         if self.controller == "ECS":
-            return ECS_KEY
+            return PAUSE_KEY if hook == PAUSE_KEY else ECS_KEY
         for key, config in self.configs.items():
             if hook in (key, config.function_name):
                 return key
@@ -158,12 +171,16 @@ class HookFunctions:
         if self.worker is not None:
             self.worker.close()
             self.worker = None
-        if self.worker_config is None or self.controller != "CODE_DEPLOY":
+        if self.worker_config is None or not self._hands_over():
             return
         from greenlight_twin.durable import DurableWorker
 
         env = lambda_environment(self.worker_config, region=self.region, env_overrides={"GREENLIGHT_SPEC": spec})
         self.worker = DurableWorker(self.worker_config.function_name, endpoint_url=endpoint_url, env=env)
+
+    def _hands_over(self) -> bool:
+        """Whether the hook functions hand validations to the durable worker: CodeDeploy's, or ECS's PAUSE hook."""
+        return self.controller == "CODE_DEPLOY" or PAUSE_KEY in self.configs
 
     def restart(self, hook: str) -> LambdaProcess:
         """A fresh emulator for `hook`'s function: what an abandoned invocation leaves behind is killed."""
@@ -179,7 +196,7 @@ class HookFunctions:
         assert self._runtime is not None
         overrides: dict[str, str] = {"GREENLIGHT_SPEC": spec}
         worker = self._worker_arn()
-        if worker and self.controller == "CODE_DEPLOY":
+        if worker and (self.controller == "CODE_DEPLOY" or config.handler == _PAUSE_HANDLER):
             # The template's !Sub of the alias ARN resolves in AWS; here the twin names the worker it runs.
             overrides["GREENLIGHT_DURABLE_FUNCTION"] = worker
         started = self._runtime.start(config, env_overrides=overrides, endpoint_url=self._endpoint_url)

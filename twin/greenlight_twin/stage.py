@@ -217,6 +217,23 @@ class Stage:
         """The hook functions' Timeout, in seconds."""
         return self._functions.function_timeout
 
+    @property
+    def pause_stage(self) -> str | None:
+        """ECS: the stage of the PAUSE lifecycle hook (template parameter PauseStage); None when there is none."""
+        return self._functions.pause_stage
+
+    def pause_function_name(self) -> str:
+        """The function the PAUSE hook's EventBridge event goes to (the template's PauseHook)."""
+        from greenlight_twin.hooks import PAUSE_KEY
+
+        return self._functions.name_for(PAUSE_KEY)
+
+    def pause_function(self) -> LambdaProcess:
+        """The running PauseHook."""
+        from greenlight_twin.hooks import PAUSE_KEY
+
+        return self._functions.process_for(PAUSE_KEY)
+
     def hook_function_name(self, hook: str) -> str:
         return self._functions.name_for(hook)
 

@@ -34,7 +34,7 @@ from greenlight_twin.outcome import FAILED, STOPPED, TIMED_OUT, DeploymentOutcom
 from greenlight_twin.players.base import POLL, Call, Halt, Player, register_task_definition
 from greenlight_twin.progress import DEPLOYMENT, HOOK, INVOCATION, ROLLBACK, STEP
 
-__all__ = ["EcsPlayer", "weighted"]
+__all__ = ["EcsPlayer", "pause_event", "weighted"]
 
 logger = logging.getLogger(__name__)
 
@@ -156,7 +156,10 @@ class EcsPlayer(Player):
         """Invokes the hook at `stage` (if the spec has one) with these weight maps; Halt when it does not pass."""
         if stage not in self.hooks:
             return
-        outcome = self.stage_hook(stage, test=test or {}, production=production or {}, step=step)
+        if stage == self.stage.pause_stage:
+            outcome = self.pause_hook(stage, step=step)
+        else:
+            outcome = self.stage_hook(stage, test=test or {}, production=production or {}, step=step)
         if not outcome.passed:
             stopped = outcome.status == STOPPED
             at = f"{stage} (step {step})" if step and len(self.rollout.steps()) > 1 else stage
@@ -399,6 +402,99 @@ class EcsPlayer(Player):
         self.emit(HOOK, f"{stage}: {status} after {duration:.1f} s - {outcome.reason}", hook=stage, status=status)
         return outcome
 
+    def pause_hook(self, stage: str, *, step: int | None = None) -> HookOutcome:
+        """A PAUSE lifecycle hook at `stage`: the deployment waits for ContinueServiceDeployment or the hook's timeout.
+
+        As ECS does (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/pause-lifecycle-hooks.html): the
+        hook is recorded AWAITING_ACTION in `lifecycleHookDetails` with `expiresAt` = now + the hook timeout and
+        `timeoutAction` ROLLBACK, the "ECS Hook State Change" event (HOOK_AWAITING_ACTION) goes to the rule's
+        target (the template's PauseHook, which starts the durable worker), and the deployment goes on with
+        CONTINUE, rolls back with ROLLBACK, or takes the timeout action when `expiresAt` passes.
+        """
+        from greenlight_twin import aws as twin_aws
+
+        function = self.stage.pause_function_name()
+        started = time.monotonic()
+        deadline = started + self.hook_timeout
+        hook_id = twin_aws.pause_at_hook(self.deployment_id, timeout_seconds=self.hook_timeout)
+        hook = next(
+            h
+            for h in self.ecs.describe_service_deployments(serviceDeploymentArns=[self.deployment_id])[
+                "serviceDeployments"
+            ][0]["lifecycleHookDetails"]
+            if h["hookId"] == hook_id
+        )
+        event = pause_event(self.world, self.deployment_id, stage, hook)
+        self.emit(
+            HOOK,
+            f"{stage}: PAUSE hook awaiting action until the hook timeout ({self.hook_timeout:g} s); "
+            f"EventBridge delivers ECS Hook State Change to {function}",
+            hook=stage,
+            function=function,
+            step=step,
+        )
+        process = self.stage.pause_function()
+        follower = self.follower(process)
+        call = Call(process, event, self.invoke_timeout())
+        recorded = False
+        action: str | None = None
+        status, reason = None, ""
+        try:
+            while action is None:
+                if call.done.is_set() and not recorded:
+                    self.delivery(function, stage, event, call, step=step)
+                    recorded = True
+                if self.stopping():
+                    status, reason = STOPPED, "the deployment was stopped while the PAUSE hook awaited action"
+                    break
+                if time.monotonic() >= deadline:
+                    action = twin_aws.expire_hook(self.deployment_id, hook_id)
+                    status = TIMED_OUT
+                    reason = (
+                        f"no ContinueServiceDeployment within the hook timeout of {self.hook_timeout:g} s: {action}"
+                    )
+                    break
+                time.sleep(POLL)
+                action = twin_aws.hook_action(self.deployment_id, hook_id)
+        finally:
+            follower.stop()
+        if not recorded:
+            self.delivery(function, stage, event, call, step=step)
+        if status is None:
+            status = _ECS_SUCCEEDED if action == "CONTINUE" else _ECS_FAILED
+            reason = f"ContinueServiceDeployment {action}"
+        duration = time.monotonic() - started
+        outcome = HookOutcome(
+            hook=stage,
+            function=function,
+            status=status,
+            reason=reason,
+            duration=duration,
+            invocations=1,
+            errors=(call.failure,) if call.failure else (),
+            log_path=str(process.log_path),
+        )
+        self.outcomes.append(outcome)
+        self.emit(HOOK, f"{stage}: PAUSE hook {status} after {duration:.1f} s - {reason}", hook=stage, status=status)
+        return outcome
+
+    def delivery(self, function: str, stage: str, event: Mapping[str, Any], call: Call, *, step: int | None) -> None:
+        """Records the PAUSE event's delivery to its target, for `--json`: DELIVERED (the target's answer is only
+        logged, as EventBridge does), FUNCTION_ERROR or NO_ANSWER."""
+        status = "NO_ANSWER" if not call.done.is_set() else "FUNCTION_ERROR" if call.failure else "DELIVERED"
+        answer = call.failure if call.failure else call.result.payload if call.result is not None else None
+        self.emit(
+            INVOCATION,
+            f"{stage}: PAUSE event delivered to {function}: {status}",
+            function=function,
+            hook=stage,
+            event=dict(event),
+            answer=answer,
+            status=status,
+            rollback=False,
+            step=step,
+        )
+
     def invocation(
         self, function: str, stage: str, event: Mapping[str, Any], call: Call, *, rollback: bool, step: int | None
     ) -> None:
@@ -479,6 +575,38 @@ class EcsPlayer(Player):
         except Exception as exc:
             logger.warning("twin: recording the rollback's end in moto failed: %s", exc)
         return self.finish(final, promoted=False, reason=halt.message, failed_step=halt.step, error_code=halt.code)
+
+
+def pause_event(world: Any, deployment_arn: str, stage: str, hook: Mapping[str, Any]) -> dict[str, Any]:
+    """The EventBridge event of a PAUSE hook awaiting action.
+
+    The Developer Guide documents its detail-type ("ECS Hook State Change") and event name
+    (HOOK_AWAITING_ACTION) and no more; the twin names the service deployment in `resources`, as events of
+    AWS services name their resources, and repeats the hook as DescribeServiceDeployments shows it
+    (botocore ecs model DeploymentLifecycleHookDetail; expiresAt in ISO 8601, as EventBridge writes times).
+    """
+    from datetime import UTC, datetime
+
+    expires = hook.get("expiresAt")
+    detail: dict[str, Any] = {
+        "eventName": "HOOK_AWAITING_ACTION",
+        "serviceDeploymentArn": deployment_arn,
+        "lifecycleStage": stage,
+        **{k: v for k, v in hook.items() if k != "expiresAt"},
+    }
+    if isinstance(expires, datetime):
+        detail["expiresAt"] = expires.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "ECS Hook State Change",
+        "source": "aws.ecs",
+        "account": world.account_id,
+        "time": datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+        "region": world.region,
+        "resources": [deployment_arn],
+        "detail": detail,
+    }
 
 
 def _pct(weights: Mapping[str, float], revision: str) -> str:
