@@ -196,7 +196,7 @@ class LoadRun:
         self.spec = spec
         self.clock = clock
         self._stop = threading.Event()
-        self._lock = threading.Lock()
+        self._lock = threading.Condition()
         self._tally = _Tally()
         self._slots = threading.BoundedSemaphore(spec.concurrency)
         self._pool: ThreadPoolExecutor | None = None
@@ -298,6 +298,18 @@ class LoadRun:
                 t.errors[error] += 1
             if latency_ms is not None and len(t.latencies) < MAX_LATENCIES:
                 t.latencies.append(latency_ms)
+            self._lock.notify_all()
+
+    @property
+    def stopped(self) -> bool:
+        """Whether the load has stopped sending (its duration or deadline is over, or the verdict is in)."""
+        return self._stop.is_set() or self._ended is not None or self.error is not None
+
+    def wait_for_answers(self, answers: int, seconds: float) -> None:
+        """Wait up to `seconds` (real time) until at least `answers` requests have been answered."""
+        with self._lock:
+            t = self._tally
+            self._lock.wait_for(lambda: t.completed + sum(t.errors.values()) >= answers, max(seconds, 0.0))
 
     def stop(self) -> None:
         """Stop sending (at the verdict); requests in flight end by their own bound, which is the deadline's."""

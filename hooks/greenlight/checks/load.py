@@ -21,7 +21,7 @@ SCHEMA = Obj(
 
 
 class LoadCheck(Check):
-    """The hook's load so far, against limits; FAIL while fewer than `min_requests` answers have come."""
+    """The hook's load so far, against limits; FAIL when fewer than `min_requests` answers came within its timeout."""
 
     kind = "load"
     schema = SCHEMA
@@ -30,10 +30,18 @@ class LoadCheck(Check):
     def measure(self, ctx: CheckContext) -> Measurement:
         if ctx.load is None:
             raise ValueError("no load is running for this hook; add a load section for it")
-        snap: dict[str, Any] = ctx.load.snapshot()
-        if snap.get("error"):
-            raise RuntimeError(snap["error"])
-        answered = snap["completed"] + snap["error_count"]
+        # The first measurement comes as the load starts: wait (within the measurement's own bound) for the
+        # answers it needs rather than judge nothing.
+        wanted = self.body["min_requests"]
+        give_up = ctx.deadline.clock.monotonic() + ctx.deadline.bound(self.policy.timeout) * 0.9
+        while True:
+            snap: dict[str, Any] = ctx.load.snapshot()
+            if snap.get("error"):
+                raise RuntimeError(snap["error"])
+            answered = snap["completed"] + snap["error_count"]
+            if answered >= wanted or ctx.deadline.clock.monotonic() >= give_up or ctx.load.stopped:
+                break
+            ctx.load.wait_for_answers(wanted, give_up - ctx.deadline.clock.monotonic())
         if answered < self.body["min_requests"]:
             return Measurement(
                 Status.FAIL, f"only {answered} of {self.body['min_requests']} answers needed so far", details=snap
