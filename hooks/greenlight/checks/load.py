@@ -25,7 +25,8 @@ class LoadCheck(Check):
 
     kind = "load"
     schema = SCHEMA
-    iam_actions: ClassVar[tuple[str, ...]] = ()
+    # The check itself calls nothing; the load section it judges reads its secret headers (greenlight.secrets).
+    iam_actions: ClassVar[tuple[str, ...]] = ("secretsmanager:GetSecretValue", "ssm:GetParameter")
 
     def measure(self, ctx: CheckContext) -> Measurement:
         if ctx.load is None:
