@@ -46,7 +46,7 @@ LOAD_HOOKS: tuple[str, ...] = (
 _WHY_NOT = {
     "BeforeInstall": "green has no tasks yet",
     "AfterInstall": "the test listener does not route to green yet",
-    "BeforeAllowTraffic": "it runs before test traffic reaches green",
+    "BeforeAllowTraffic": "CodeDeploy has no traffic steps; send it at AfterAllowTestTraffic",
     "AfterAllowTraffic": "production traffic already goes to green",
     "RECONCILE_SERVICE": "green has no tasks yet",
     "PRE_SCALE_UP": "green has no tasks yet",

@@ -128,7 +128,7 @@ def test_spec_load_reports_every_mistake_at_once() -> None:
         "load.BeforeAllowTraffic.rate",
     ):
         assert where in text, (where, text)
-    assert "not at BeforeAllowTraffic: it runs before test traffic reaches green" in text
+    assert "not at BeforeAllowTraffic: CodeDeploy has no traffic steps" in text
 
 
 def test_spec_load_at_a_production_stage_names_why() -> None:
@@ -147,3 +147,17 @@ def test_spec_load_applies_to_the_equivalent_ecs_stage() -> None:
     load = spec.load_for("POST_TEST_TRAFFIC_SHIFT")  # type: ignore[attr-defined]
     assert load is not None and (load.rate, load.duration, load.requests[0].path) == (50.0, 30.0, "/x")
     assert spec.load_for("PRE_SCALE_UP") is None  # type: ignore[attr-defined]
+
+
+def test_spec_load_for_a_hook_without_checks_is_an_error() -> None:
+    with pytest.raises(
+        SpecError, match="load.POST_TEST_TRAFFIC_SHIFT: the load is sent while POST_TEST_TRAFFIC_SHIFT's"
+    ):
+        _spec({"POST_TEST_TRAFFIC_SHIFT": {"rate": 1}}, {"PRE_SCALE_UP": [{"name": "x", "http": {"path": "/"}}]})
+
+
+def test_spec_load_of_a_step_stage_is_not_sent_at_codedeploy_before_allow_traffic() -> None:
+    hooks = {"PRE_PRODUCTION_TRAFFIC_SHIFT": [{"name": "up", "http": {"path": "/"}}]}
+    spec = _spec({"PRE_PRODUCTION_TRAFFIC_SHIFT": {"rate": 1}}, hooks)
+    assert spec.load_for("PRE_PRODUCTION_TRAFFIC_SHIFT") is not None  # type: ignore[attr-defined]
+    assert spec.load_for("BeforeAllowTraffic") is None  # type: ignore[attr-defined]

@@ -12,7 +12,7 @@ from typing import Any
 from greenlight import lifecycle
 from greenlight.checks import KINDS, Check, Destination, Target, TlsSettings, check_class
 from greenlight.engine.policy import Policy
-from greenlight.load import LoadSpec, hook_problems, load_schema
+from greenlight.load import LOAD_HOOKS, LoadSpec, hook_problems, load_schema
 from greenlight.probe import redact
 from greenlight.spec.errors import Problem, SpecError
 from greenlight.spec.schema import Bool, Duration, Field, Int, ListOf, Obj, Str, Type, join, show
@@ -145,7 +145,12 @@ def _load_problems(load: dict[str, Any], path: str, problems: list[Problem]) -> 
 def _load_checks_problems(clean: dict[str, Any], problems: list[Problem]) -> None:
     """A `load` check judges its hook's load: without a load section for that hook it could never measure."""
     loads = clean.get("load") or {}
-    for hook, entries in (clean.get("hooks") or {}).items():
+    hooks = clean.get("hooks") or {}
+    for hook in loads:
+        if not lifecycle.checks_for(hooks, hook)[1]:
+            # The load is sent while the hook's checks run, and stopped at their verdict: none, no load.
+            problems.append(Problem(join("load", hook), f"the load is sent while {hook}'s checks run; it has none"))
+    for hook, entries in hooks.items():
         for i, entry in enumerate(entries or []):
             if (
                 isinstance(entry, dict)
@@ -219,6 +224,8 @@ class Spec:
 
     def load_for(self, hook: str) -> LoadSpec | None:
         """The load sent while `hook`'s checks run (keyed by its own name, or else the equivalent), if any."""
+        if hook not in LOAD_HOOKS:  # BeforeAllowTraffic shares PRE_PRODUCTION_TRAFFIC_SHIFT's checks, not its load
+            return None
         found = lifecycle.checks_for({h: (v,) for h, v in self.load.items()}, hook)[1]
         return found[0] if found else None
 
