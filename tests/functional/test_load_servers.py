@@ -13,6 +13,7 @@ import jsonschema
 from greenlight.engine.check import CheckContext, Target
 from greenlight.engine.deadline import Deadline
 from greenlight.engine.model import Verdict
+from greenlight.engine.run import Budget, run
 from greenlight.load import LoadRequest, LoadRun, LoadSpec
 from greenlight.plan import run_hook
 from greenlight.probe import redact
@@ -100,9 +101,8 @@ def test_load_check_fails_a_green_that_errors_under_load_and_the_report_shows_it
     assert result.verdict is Verdict.FAILED, result.reason
     assert "error rate" in result.checks[0].reason and "http_5xx" in result.checks[0].reason
     assert result.load is not None and result.load["errors"].get("http_5xx", 0) >= 5
-    sent_at_verdict = len(server.requests)
     threading.Event().wait(0.3)
-    assert len(server.requests) == sent_at_verdict  # nothing more after the verdict
+    assert len(server.requests) == result.load["sent"]  # nothing more was sent after the verdict
     report = reports.from_result(result, source="cli")
     jsonschema.validate(report, SCHEMA)
     assert report["load"]["sent"] == result.load["sent"]
@@ -148,3 +148,27 @@ def test_load_check_without_enough_answers_fails() -> None:
         result = run_hook(spec, HOOK, deadline=Deadline.after(10))
     assert result.verdict is Verdict.FAILED
     assert "answers needed so far" in result.checks[0].reason
+
+
+def test_load_runs_within_each_round_of_a_resumable_run_and_stops_at_its_pause() -> None:
+    # GIVEN a check that needs 10 s of measurements, and a round (an ECS IN_PROGRESS invocation) that pauses at 3 s
+    with HttpServer(Reply(200)) as server:
+        spec = _spec(
+            server.url,
+            {"max_error_rate": 0.5, "min_requests": 5},
+            {"rate": 20},
+            count=10,
+            interval="1s",
+            timeout="500ms",
+        )
+        checks = [c.build() for c in spec.checks_for(HOOK)]
+        budget = Budget.resumable(3.0, run_left=60, room=2.0, end="max_duration 60s reached")
+        # WHEN the round runs
+        outcome = run(checks, budget, hook=HOOK, target=spec.target, load=spec.load_for(HOOK))
+        threading.Event().wait(0.3)
+    # THEN the round paused (no 500 ms measurement starts with less than 1.5 s left), and its load ran only within
+    # it: about 2 s of requests at 20/s, none after the pause
+    assert outcome.in_progress and outcome.result.checks[0].paused, outcome.result.reason
+    load = outcome.result.load
+    assert load is not None and 20 <= load["sent"] <= 60, load
+    assert len(server.requests) == load["sent"]
