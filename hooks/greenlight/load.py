@@ -13,6 +13,7 @@ already in flight is not sent: it is counted as missed. Every request goes throu
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 from collections import Counter
@@ -59,6 +60,7 @@ METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 _HEADERS_DOC = 'header -> value, or `{secret: "secretsmanager:NAME[#key]" | "ssm:/name", prefix: "Bearer "}`'
 
 
+@functools.cache
 def load_schema() -> Obj:
     """The schema of one hook's load section (built on first use: the spec's modules import this one)."""
     # The http check's header values (a string or a secret reference), imported late: the kinds import the spec.
