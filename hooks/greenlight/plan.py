@@ -135,6 +135,7 @@ class Plan:
     inconclusive_passes: bool = False
     resume: Mapping[str, CheckState] = field(default_factory=dict)
     ends_at: float | None = None  # epoch seconds by which a resumable validation ends (max_duration)
+    load: Any = None  # the hook's load section (greenlight.load.LoadSpec), sent while the checks run
 
 
 def load_spec(location: str | None, env: Mapping[str, str] | None, aws: Any) -> Spec:
@@ -153,6 +154,8 @@ def needs(spec: Spec, hook: str, *, test_url: str | None = None, prod_url: str |
     from greenlight.checks import requirements
 
     wanted = requirements(spec.checks_for(hook))
+    if spec.load_for(hook) is not None:  # load goes through the test listener
+        wanted = wanted | Needs(frozenset({"test"}))
     auto = {"test": spec.test_url_auto and not test_url, "prod": spec.prod_url_auto and not prod_url}
     return Needs(frozenset(name for name in wanted.listeners if auto.get(name)), wanted.deployment)
 
@@ -245,6 +248,7 @@ def prepare(
         inconclusive_passes=spec.on_inconclusive == "pass",
         resume=resume,
         ends_at=ends_at,
+        load=spec.load_for(hook),
     )
 
 
@@ -270,6 +274,7 @@ def execute(
         inconclusive_passes=plan.inconclusive_passes,
         progress=progress,
         context=context,
+        load=plan.load,
     )
 
 
@@ -298,5 +303,6 @@ def run_hook(
         budget=Budget(deadline),
         dry_run=dry_run or spec.dry_run,
         inconclusive_passes=spec.on_inconclusive == "pass",
+        load=spec.load_for(hook),
     )
     return execute(plan, aws=aws, settings=settings, progress=progress, context=context).result

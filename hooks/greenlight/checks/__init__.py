@@ -24,6 +24,7 @@ KINDS: dict[str, str] = {
     "identity": "greenlight.checks.identity:IdentityCheck",
     "compare": "greenlight.checks.compare:CompareCheck",
     "metric_compare": "greenlight.checks.metric_compare:MetricCompareCheck",
+    "load": "greenlight.checks.load:LoadCheck",
 }
 
 

@@ -84,6 +84,7 @@ class CheckContext:
     deployment: Any = None
     aws: Any = None
     settings: Mapping[str, Any] = field(default_factory=dict)
+    load: Any = None  # the hook's load while it runs (greenlight.load.LoadRun), read by the `load` check kind
 
 
 class Check(abc.ABC):

@@ -154,6 +154,7 @@ class RunResult:
     duration_ms: float
     dry_run: bool = False
     context: dict[str, Any] = field(default_factory=dict)
+    load: dict[str, Any] | None = None  # what the hook's load section sent and got (greenlight.load)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -165,4 +166,5 @@ class RunResult:
             "duration_ms": round(self.duration_ms, 1),
             "context": self.context,
             "checks": [c.to_dict() for c in self.checks],
+            **({"load": self.load} if self.load is not None else {}),
         }

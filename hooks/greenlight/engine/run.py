@@ -95,6 +95,7 @@ def run(
     progress: ProgressFn | None = None,
     context: Mapping[str, Any] | None = None,
     clock: Clock | None = None,
+    load: Any = None,
 ) -> RunOutcome:
     """Run one round of `checks` under `budget`, from `resume`, and fold the results into the verdict."""
     clock = clock or budget.clock
@@ -107,16 +108,29 @@ def run(
         aws=aws,
         settings=settings or {},
     )
-    results = run_checks(
-        checks,
-        ctx,
-        progress=progress,
-        resume=before,
-        pause=budget.pause,
-        clock=clock,
-        deadline_reason=budget.end or DEADLINE_REACHED,
-        dry_run=dry_run,
-    )
+    # The hook's load (greenlight.load.LoadSpec) is sent while the checks run and stopped at their verdict:
+    # run_checks returns when they are decided, paused or cut short by the deadline, whichever comes first.
+    sending = None
+    if load is not None:
+        from greenlight.load import LoadRun
+
+        sending = LoadRun(load)
+        ctx.load = sending
+        sending.start(ctx)
+    try:
+        results = run_checks(
+            checks,
+            ctx,
+            progress=progress,
+            resume=before,
+            pause=budget.pause,
+            clock=clock,
+            deadline_reason=budget.end or DEADLINE_REACHED,
+            dry_run=dry_run,
+        )
+    finally:
+        if sending is not None:
+            sending.stop()
     decision = combine(results, dry_run=dry_run, inconclusive_passes=inconclusive_passes)
     result = RunResult(
         hook=hook,
@@ -127,6 +141,7 @@ def run(
         duration_ms=(clock.monotonic() - started) * 1000,
         dry_run=dry_run,
         context=dict(context or {}),
+        load=sending.snapshot() if sending is not None else None,
     )
     paused = [c.next_at for c in results if c.paused and c.next_at is not None]
     return RunOutcome(

@@ -232,6 +232,8 @@ def build(
         "target": {"test_url": mask.url(context.get("test_url")), "prod_url": mask.url(context.get("prod_url"))},
         "failing": _failing(checks),
         "checks": checks,
+        # What the hook's load section sent and got (greenlight.load); null when the hook had none.
+        "load": mask.value(run["load"]) if isinstance(run.get("load"), Mapping) else None,
     }
 
 

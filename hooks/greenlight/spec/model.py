@@ -12,6 +12,7 @@ from typing import Any
 from greenlight import lifecycle
 from greenlight.checks import KINDS, Check, Destination, Target, TlsSettings, check_class
 from greenlight.engine.policy import Policy
+from greenlight.load import LOAD_HOOKS, LoadSpec, hook_problems, load_schema
 from greenlight.probe import redact
 from greenlight.spec.errors import Problem, SpecError
 from greenlight.spec.schema import Bool, Duration, Field, Int, ListOf, Obj, Str, Type, join, show
@@ -136,6 +137,34 @@ def _unique_names(hooks: dict[str, Any], path: str, problems: list[Problem]) -> 
                 seen.add(c["name"])
 
 
+def _load_problems(load: dict[str, Any], path: str, problems: list[Problem]) -> None:
+    for hook in load:
+        hook_problems(hook, join(path, hook), problems)
+
+
+def _load_checks_problems(clean: dict[str, Any], problems: list[Problem]) -> None:
+    """A `load` check judges its hook's load: without a load section for that hook it could never measure."""
+    loads = clean.get("load") or {}
+    hooks = clean.get("hooks") or {}
+    for hook in loads:
+        if not lifecycle.checks_for(hooks, hook)[1]:
+            # The load is sent while the hook's checks run, and stopped at their verdict: none, no load.
+            problems.append(Problem(join("load", hook), f"the load is sent while {hook}'s checks run; it has none"))
+    for hook, entries in hooks.items():
+        for i, entry in enumerate(entries or []):
+            if (
+                isinstance(entry, dict)
+                and entry.get("__kind__") == "load"
+                and not lifecycle.checks_for({h: (v,) for h, v in loads.items() if v is not None}, hook)[1]
+            ):
+                problems.append(
+                    Problem(
+                        join(join(join("hooks", hook), i), "load"),
+                        f"a load check needs a load section for its hook: add load.{hook}",
+                    )
+                )
+
+
 def spec_schema() -> Obj:
     hook_names = _hook_names()
     return Obj(
@@ -147,6 +176,11 @@ def spec_schema() -> Obj:
             "hooks": Field(
                 Obj({h: Field(ListOf(_CheckEntry())) for h in hook_names}, check=_unique_names),
                 required=True,
+            ),
+            "load": Field(
+                Obj({h: Field(load_schema()) for h in hook_names}, check=_load_problems),
+                default=dict,
+                doc="requests sent to green while a test-traffic hook's checks run",
             ),
         }
     )
@@ -182,10 +216,18 @@ class Spec:
     on_rollback: str = "pass"
     source: str | None = None
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    load: Mapping[str, LoadSpec] = field(default_factory=dict)
 
     def checks_for(self, hook: str) -> tuple[CheckSpec, ...]:
         """The checks for a CodeDeploy hook or ECS stage (keyed by its own name, or else the equivalent)."""
         return lifecycle.checks_for(self.hooks, hook)[1]
+
+    def load_for(self, hook: str) -> LoadSpec | None:
+        """The load sent while `hook`'s checks run (keyed by its own name, or else the equivalent), if any."""
+        if hook not in LOAD_HOOKS:  # BeforeAllowTraffic shares PRE_PRODUCTION_TRAFFIC_SHIFT's checks, not its load
+            return None
+        found = lifecycle.checks_for({h: (v,) for h, v in self.load.items()}, hook)[1]
+        return found[0] if found else None
 
     @property
     def needs_discovery(self) -> bool:
@@ -392,6 +434,7 @@ def build_spec(doc: Any, *, env: Mapping[str, str] | None = None, source: str | 
     if clean is not None:
         # Where probes may go is vetted on whatever the schema accepted, so every mistake shows at once.
         _security_problems(clean, problems)
+        _load_checks_problems(clean, problems)
     if problems or clean is None:
         raise SpecError(problems, source)
 
@@ -441,4 +484,5 @@ def build_spec(doc: Any, *, env: Mapping[str, str] | None = None, source: str | 
         on_rollback=s["on_rollback"],
         source=source,
         raw=doc,
+        load={h: LoadSpec.from_body(body) for h, body in clean["load"].items() if body is not None},
     )

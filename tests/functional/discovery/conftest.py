@@ -65,8 +65,11 @@ def run_checks() -> Callable[..., RunResult]:
     from greenlight import spec as specs
     from greenlight.plan import discovered_target, run_hook
 
-    def run(checks_yaml: str, *, deployment: Any = None, aws: Any = None, test_url: str | None = None) -> RunResult:
-        text = f"version: 1\nhooks:\n  {HOOK}:\n" + textwrap.indent(textwrap.dedent(checks_yaml), "    ")
+    def run(
+        checks_yaml: str, *, deployment: Any = None, aws: Any = None, test_url: str | None = None, head: str = ""
+    ) -> RunResult:
+        # `head`: top-level sections before `hooks` (a `load` section, for instance)
+        text = f"version: 1\n{head}hooks:\n  {HOOK}:\n" + textwrap.indent(textwrap.dedent(checks_yaml), "    ")
         spec = specs.load_text(text, env={})
         target = discovered_target(spec, deployment, test_url)
         return run_hook(spec, HOOK, deadline=Deadline.after(60), target=target, deployment=deployment, aws=aws)

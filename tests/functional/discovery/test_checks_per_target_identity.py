@@ -177,7 +177,10 @@ EVERY_KIND = {
     "identity": "identity: {path: /, header: X-App-Version, expected: {image_tag: true}, " + SECRET_HEADER + "}",
     "compare": "compare: {path: /health, samples: 10, " + SECRET_HEADER + "}",
     "metric_compare": "metric_compare: {on_no_data: pass}",
+    "load": "load: {min_requests: 5}",
 }
+# Top-level sections a kind's case needs: the load it judges, with a secret header of its own.
+HEAD = {"load": "load:\n  AfterAllowTestTraffic: {rate: 20, requests: [{path: /health, " + SECRET_HEADER + "}]}\n"}
 
 
 def test_every_kind_is_covered_by_the_calls_test() -> None:
@@ -219,7 +222,9 @@ def test_every_aws_call_a_kind_makes_is_one_of_its_iam_actions(
     before = counted.calls.copy()
 
     # WHEN the kind runs once
-    result = run_checks(f"- name: one\n  {EVERY_KIND[kind]}\n", deployment=deployment, aws=counted.aws)
+    result = run_checks(
+        f"- name: one\n  {EVERY_KIND[kind]}\n", deployment=deployment, aws=counted.aws, head=HEAD.get(kind, "")
+    )
 
     # THEN it measured, and every AWS call it made is declared in its class's iam_actions
     assert result.checks[0].status is Status.PASS, result.reason
