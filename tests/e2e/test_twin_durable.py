@@ -25,7 +25,7 @@ SPEC = Path(__file__).resolve().parents[2] / "examples" / "twin" / "durable.yaml
 
 @pytest.fixture(scope="module")
 def twin(rie_binary: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Twin]:
-    from conftest import E2E_TWIN, TEMPLATE, start_twin
+    from e2e_support import E2E_TWIN, TEMPLATE, start_twin
 
     config = TwinConfig(
         controller="CODE_DEPLOY",

@@ -35,7 +35,7 @@ STAGE = "POST_TEST_TRAFFIC_SHIFT"
 
 @pytest.fixture(scope="module")
 def twin(rie_binary: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Twin]:
-    from conftest import E2E_TWIN, TEMPLATE, start_twin
+    from e2e_support import E2E_TWIN, TEMPLATE, start_twin
 
     config = TwinConfig(
         controller="ECS",
