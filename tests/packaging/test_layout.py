@@ -66,3 +66,16 @@ def test_license_file_is_the_one_pyproject_declares(pyproject: dict[str, Any]) -
     for name in project["license-files"]:
         text = Path(ROOT / name).read_text(encoding="utf-8")
         assert "Apache License" in text and "Version 2.0" in text, f"{name} is not the Apache-2.0 text"
+
+
+def test_no_test_imports_from_a_conftest() -> None:
+    # GIVEN every test module (several folders have a conftest.py, and `import conftest` finds whichever of
+    # them was imported first in the session: a module that passes alone fails in the whole suite)
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in sorted((ROOT / "tests").rglob("*.py"))
+        if path.name != "conftest.py"
+        and re.search(r"^\s*(from conftest import|import conftest)\b", path.read_text(encoding="utf-8"), re.MULTILINE)
+    ]
+    # THEN none imports one: shared helpers live in a module of their own (e.g. tests/e2e/e2e_support.py)
+    assert offenders == []
