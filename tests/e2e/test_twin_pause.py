@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -68,23 +69,40 @@ def test_pause_good_green_is_continued_after_rounds_beyond_the_function_timeout(
 
 
 def test_pause_green_degrading_half_way_is_rolled_back(twin: Twin, version: str) -> None:
-    # GIVEN green's tasks die 9 s into the pause: the measurements at about 0 s and 6 s pass, the later ones fail
-    timers: list[threading.Timer] = []
+    # GIVEN green's tasks die 9 s after the durable worker starts: its measurements at about 0 s and 6 s pass,
+    # the later ones fail. Counted from the worker's start, not the pause's, so a slow start on a loaded machine
+    # cannot move the first measurements past green's end.
+    timers: list[threading.Thread] = []
+    done = threading.Event()
+
+    def executions() -> int:
+        worker = twin.functions.worker  # made by the deployment that first needs it
+        return len(worker.executions) if worker is not None else 0
+
+    def degrade_once_the_worker_runs(player: Any, before: int) -> None:
+        waited = 0.0
+        while executions() == before and waited < 60 and not done.is_set():
+            time.sleep(0.1)
+            waited += 0.1
+        if not done.wait(9.0):
+            player.green.stop(grace=1.0)
 
     def progress(event: Event) -> None:
         twin.progress(event)
         if event.kind == HOOK and "PAUSE hook awaiting action" in event.message:
             player = twin._current  # the deployment being played: its green side is what degrades
             assert player is not None and player.green is not None
-            timers.append(threading.Timer(9.0, player.green.stop, kwargs={"grace": 1.0}))
-            timers[-1].start()
+            thread = threading.Thread(target=degrade_once_the_worker_runs, args=(player, executions()), daemon=True)
+            timers.append(thread)
+            thread.start()
 
     # WHEN the release is deployed through the PAUSE hook
     try:
         outcome = twin.deploy(str(SPEC), version=version, progress=progress)
     finally:
+        done.set()
         for timer in timers:
-            timer.cancel()
+            timer.join(5)
     # THEN the worker passed rounds before green degraded, then its ROLLBACK rolled the deployment back, the
     # PAUSE hook recorded as the failing hook (what `--expect rolled-back` checks)
     assert timers, "the PAUSE hook never awaited action"
