@@ -154,7 +154,7 @@ class SamRuntime:
         if not image:
             return
         try:
-            found = subprocess.run(["docker", "image", "inspect", image], capture_output=True, timeout=30, check=False)
+            found = subprocess.run(["docker", "image", "inspect", image], capture_output=True, timeout=30, check=False)  # nosec B603 B607  # the Docker CLI from PATH
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise LambdaStartError(f"cannot ask Docker for image {image}: {exc}") from exc
         if found.returncode != 0:
