@@ -483,17 +483,8 @@ class EcsPlayer(Player):
         logged, as EventBridge does), FUNCTION_ERROR or NO_ANSWER."""
         status = "NO_ANSWER" if not call.done.is_set() else "FUNCTION_ERROR" if call.failure else "DELIVERED"
         answer = call.failure if call.failure else call.result.payload if call.result is not None else None
-        self.emit(
-            INVOCATION,
-            f"{stage}: PAUSE event delivered to {function}: {status}",
-            function=function,
-            hook=stage,
-            event=dict(event),
-            answer=answer,
-            status=status,
-            rollback=False,
-            step=step,
-        )
+        message = f"{stage}: PAUSE event delivered to {function}: {status}"
+        self.record(message, function, stage, event, answer, status, step=step)
 
     def invocation(
         self, function: str, stage: str, event: Mapping[str, Any], call: Call, *, rollback: bool, step: int | None
@@ -509,9 +500,23 @@ class EcsPlayer(Player):
             answer = call.result.payload
             found = answer.get("hookStatus") if isinstance(answer, Mapping) else None
             status = str(found) if found in (_ECS_SUCCEEDED, _ECS_FAILED, _ECS_IN_PROGRESS) else "INVALID_ANSWER"
+        self.record(f"{stage}: invocation answered {status}", function, stage, event, answer, status, rollback, step)
+
+    def record(
+        self,
+        message: str,
+        function: str,
+        stage: str,
+        event: Mapping[str, Any],
+        answer: Any,
+        status: str,
+        rollback: bool = False,
+        step: int | None = None,
+    ) -> None:
+        """One entry of `--json`'s invocations: what was sent to `function` at `stage`, and what came of it."""
         self.emit(
             INVOCATION,
-            f"{stage}: invocation answered {status}",
+            message,
             function=function,
             hook=stage,
             event=dict(event),
