@@ -26,11 +26,10 @@ for _path in (TESTS / "functional" / "reliability", TESTS):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
-from hook_harness import Twin  # noqa: E402
+from hook_harness import Twin, twin, twin_server  # noqa: E402, F401  (fixtures for this folder)
 
 from greenlight import secrets  # noqa: E402
 from greenlight.probe import redact  # noqa: E402
-from greenlight_twin import aws as twin_aws  # noqa: E402
 
 REFUSED: list[str] = []
 
@@ -100,21 +99,6 @@ def _no_connection_left_loopback() -> Iterator[None]:
     yield
     refused, REFUSED[:] = list(REFUSED), []
     assert not refused, f"a connection outside loopback was attempted: {refused}"
-
-
-@pytest.fixture(scope="module")
-def twin_server() -> Iterator[Any]:
-    """The twin's AWS endpoint (moto server mode on 127.0.0.1), one per test module."""
-    with twin_aws.start() as server:
-        yield server
-
-
-@pytest.fixture
-def twin(twin_server: Any) -> Iterator[Twin]:
-    """A freshly seeded blue/green deployment waiting for its AfterAllowTestTraffic hook."""
-    twin_server.reset()
-    yield Twin(twin_server)
-    twin_server.reset()
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import logging
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -17,27 +16,11 @@ for _path in (HERE, TESTS):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
-from hook_harness import Twin  # noqa: E402
+from hook_harness import Twin, twin, twin_server  # noqa: E402, F401  (fixtures for this folder)
 
 from greenlight import secrets  # noqa: E402
 from greenlight.probe import redact  # noqa: E402
-from greenlight_twin import aws as twin_aws  # noqa: E402
 from support.servers import loopback_guard  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def twin_server() -> Iterator[Any]:
-    """The twin's AWS endpoint (moto server mode on 127.0.0.1), one per test module."""
-    with twin_aws.start() as server:
-        yield server
-
-
-@pytest.fixture
-def twin(twin_server: Any) -> Iterator[Twin]:
-    """A freshly seeded blue/green deployment waiting for its AfterAllowTestTraffic hook."""
-    twin_server.reset()
-    yield Twin(twin_server)
-    twin_server.reset()
 
 
 @pytest.fixture(autouse=True)

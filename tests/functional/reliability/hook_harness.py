@@ -10,11 +10,12 @@ from __future__ import annotations
 import json
 import logging
 import traceback
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from greenlight.aws import AwsClients
@@ -125,3 +126,19 @@ def all_output(records: list[logging.LogRecord], *texts: str) -> str:
         if record.exc_info and record.exc_info[1] is not None:
             parts.append("".join(traceback.format_exception(*record.exc_info)))
     return "\n".join(parts)
+
+
+# Fixtures shared by the suites that invoke the hook against the twin's AWS (imported into their conftest.py).
+@pytest.fixture(scope="module")
+def twin_server() -> Iterator[Any]:
+    """The twin's AWS endpoint (moto server mode on 127.0.0.1), one per test module."""
+    with twin_aws.start() as server:
+        yield server
+
+
+@pytest.fixture
+def twin(twin_server: Any) -> Iterator[Twin]:
+    """A freshly seeded blue/green deployment waiting for its AfterAllowTestTraffic hook."""
+    twin_server.reset()
+    yield Twin(twin_server)
+    twin_server.reset()
