@@ -1,6 +1,7 @@
-"""What the runtime and command-line adversarial tests share: the twin's AWS, a hook invocation, timing figures.
+"""What the runtime and command-line adversarial tests share: a timed hook invocation and its figures.
 
-Imported by the test modules (fixtures included), so tests/adversarial needs no conftest of its own for them.
+The twin's AWS comes from the folder's conftest (`twin`, defined once in hook_harness), which also starts
+every test with no secret cached or remembered.
 Everything runs for real: the CodeDeploy hook handler with a Lambda context on the real clock, HTTP servers
 on 127.0.0.1 (tests/support/servers.py) and the twin's AWS (moto in server mode on 127.0.0.1, with
 CodeDeploy's hook API and fault injection: a `delay` fault holds an AWS call in the server, as a slow or
@@ -11,12 +12,9 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 TESTS = Path(__file__).resolve().parents[1]
 for _path in (TESTS, TESTS / "functional" / "reliability"):
@@ -25,46 +23,16 @@ for _path in (TESTS, TESTS / "functional" / "reliability"):
 
 from hook_harness import HOOK, Invocation, Twin, http_spec, invoke, write_spec  # noqa: E402
 
-from greenlight import secrets  # noqa: E402
-from greenlight.probe import redact  # noqa: E402
-from greenlight_twin import aws as twin_aws  # noqa: E402
 from support.lambda_context import FakeLambdaContext, context_for  # noqa: E402
 
 __all__ = [
     "HOOK",
     "Timed",
     "Twin",
-    "runtime_fresh_state",
     "http_spec",
     "invoke_timed",
-    "runtime_twin",
-    "runtime_twin_server",
     "write_spec",
 ]
-
-
-@pytest.fixture(scope="module")
-def runtime_twin_server() -> Iterator[Any]:
-    """The twin's AWS endpoint (moto server mode on 127.0.0.1), one per test module."""
-    with twin_aws.start() as server:
-        yield server
-
-
-@pytest.fixture
-def runtime_fresh_state() -> Iterator[None]:
-    """No secret cached or remembered from another test (not autouse: a plugin's autouse fixture would run for
-    every test of the session, and forget what other modules' fixtures remembered)."""
-    secrets.clear_cache()
-    redact.forget_all()
-    yield
-
-
-@pytest.fixture
-def runtime_twin(runtime_twin_server: Any, runtime_fresh_state: None) -> Iterator[Twin]:
-    """A freshly seeded blue/green deployment waiting for its AfterAllowTestTraffic hook; faults cleared after."""
-    runtime_twin_server.reset()
-    yield Twin(runtime_twin_server)
-    runtime_twin_server.reset()
 
 
 @dataclass

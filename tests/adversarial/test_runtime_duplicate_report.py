@@ -21,8 +21,6 @@ from runtime_support import Twin, http_spec, invoke_timed, write_spec  # noqa: E
 from greenlight_twin.aws import faults  # noqa: E402
 from support.servers import HttpServer, Reply  # noqa: E402
 
-pytest_plugins = ["runtime_support"]  # its fixtures: runtime_twin_server, runtime_twin, runtime_fresh_state
-
 OK = Reply(json={"status": "ok"})
 BROKEN = Reply(status=500, body="broken")
 
@@ -35,7 +33,7 @@ def one_check() -> list[dict[str, Any]]:
     ("fast", "slow", "recorded", "own"), [(BROKEN, OK, "Failed", "PASSED"), (OK, BROKEN, "Succeeded", "FAILED")]
 )
 def test_runtime_duplicate_invocation_answers_the_recorded_status_not_its_verdict(
-    runtime_twin: Twin,
+    twin: Twin,
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
     fast: Reply,
@@ -51,7 +49,7 @@ def test_runtime_duplicate_invocation_answers_the_recorded_status_not_its_verdic
         spec_fast = write_spec(tmp_path, http_spec(green_fast.url, checks=one_check()), "fast.yaml")
         spec_slow = write_spec(tmp_path, http_spec(green_slow.url, checks=one_check()), "slow.yaml")
         results: dict[str, Any] = {}
-        second = threading.Thread(target=lambda: results.update(slow=invoke_timed(runtime_twin, spec_slow, seconds=30)))
+        second = threading.Thread(target=lambda: results.update(slow=invoke_timed(twin, spec_slow, seconds=30)))
         second.start()
         # (the slow delivery is past its look-up of an earlier outcome once green has its request)
         for _ in range(200):
@@ -60,7 +58,7 @@ def test_runtime_duplicate_invocation_answers_the_recorded_status_not_its_verdic
             threading.Event().wait(0.05)
         assert green_slow.requests, "the slow delivery never reached green"
         # WHEN both run; the fast one reports first
-        results["fast"] = invoke_timed(runtime_twin, spec_fast, seconds=30)
+        results["fast"] = invoke_timed(twin, spec_fast, seconds=30)
         second.join(60)
     first, late = results["fast"], results["slow"]
     first.figures("first delivery")
@@ -71,7 +69,7 @@ def test_runtime_duplicate_invocation_answers_the_recorded_status_not_its_verdic
     assert late.outcome["recorded"] is False
     assert late.outcome["verdict"] == "ALREADY_COMPLETED"
     assert own in late.outcome["reason"]  # its own verdict is said, as not recorded
-    execution = runtime_twin.execution()
+    execution = twin.execution()
     assert execution.status == recorded
     assert execution.reports[0] == recorded and len(execution.reports) == 2
     logged = [r for r in caplog.records if "already completed as" in r.getMessage()]
@@ -79,22 +77,22 @@ def test_runtime_duplicate_invocation_answers_the_recorded_status_not_its_verdic
 
 
 def test_runtime_duplicate_invocation_that_cannot_read_the_record_never_claims_its_own_verdict(
-    runtime_twin: Twin, tmp_path: Path
+    twin: Twin, tmp_path: Path
 ) -> None:
     # GIVEN CodeDeploy already holds Failed for the hook execution, and the hook's role may not read
     #       GetDeploymentTarget (so it can neither see that up front nor read the record afterwards)
-    runtime_twin.server.session().client("codedeploy").put_lifecycle_event_hook_execution_status(
-        deploymentId=runtime_twin.deployment_id,
-        lifecycleEventHookExecutionId=runtime_twin.execution_id,
+    twin.server.session().client("codedeploy").put_lifecycle_event_hook_execution_status(
+        deploymentId=twin.deployment_id,
+        lifecycleEventHookExecutionId=twin.execution_id,
         status="Failed",
     )
     faults.deny("codedeploy:GetDeploymentTarget")
     with HttpServer(OK) as green:
         spec = write_spec(tmp_path, http_spec(green.url, checks=one_check()))
         # WHEN a duplicate delivery validates a healthy green
-        late = invoke_timed(runtime_twin, spec, seconds=30)
+        late = invoke_timed(twin, spec, seconds=30)
     late.figures("duplicate delivery, record unreadable")
     # THEN its report is refused and it says the status is unknown: never Succeeded, which CodeDeploy did not record
     assert late.outcome["recorded"] is False
     assert late.outcome["status"] == "Unknown"
-    assert runtime_twin.execution().status == "Failed"
+    assert twin.execution().status == "Failed"

@@ -26,8 +26,6 @@ from greenlight.spec import build_spec  # noqa: E402
 from greenlight.spec.schema import Field, Obj, Str  # noqa: E402
 from support.servers import HttpServer, Reply  # noqa: E402
 
-pytest_plugins = ["runtime_support"]  # its fixtures: runtime_twin_server, runtime_twin, runtime_fresh_state
-
 OK = Reply(json={"status": "ok"})
 PLACES = ("reason", "status", "details", "prepare")
 
@@ -137,17 +135,17 @@ def test_runtime_progress_callback_stuck_forever_is_error_by_the_deadline(releas
 
 
 @pytest.mark.usefixtures("exploding_kind")
-def test_runtime_crash_in_the_hook_reports_failed_with_on_inconclusive_pass(runtime_twin: Twin, tmp_path: Path) -> None:
+def test_runtime_crash_in_the_hook_reports_failed_with_on_inconclusive_pass(twin: Twin, tmp_path: Path) -> None:
     # GIVEN a spec that lets INCONCLUSIVE pass, and a check whose thread crashes outside measure()
     doc = http_spec("http://127.0.0.1:9", checks=[{"name": "boom", "explode": {"where": "status"}, "interval": 0}])
     spec = write_spec(tmp_path, {**doc, "settings": {"on_inconclusive": "pass"}})
     # WHEN the CodeDeploy hook runs
-    timed = invoke_timed(runtime_twin, spec, seconds=20)
+    timed = invoke_timed(twin, spec, seconds=20)
     timed.figures("crash in a check's thread")
     # THEN CodeDeploy is told Failed
     timed.assert_reported_in_time()
     assert timed.outcome["verdict"] == "ERROR"
-    assert runtime_twin.execution().reports == ("Failed",)
+    assert twin.execution().reports == ("Failed",)
 
 
 def test_runtime_dry_run_runs_every_check_to_its_end_and_marks_each() -> None:

@@ -27,8 +27,6 @@ from greenlight.spec.schema import Field, Obj, Str  # noqa: E402
 from greenlight_twin.aws import faults  # noqa: E402
 from support.servers import SilentServer  # noqa: E402
 
-pytest_plugins = ["runtime_support"]  # its fixtures: runtime_twin_server, runtime_twin, runtime_fresh_state
-
 # A check that would outlive any Lambda: a 30 s measurement timeout, a thousand measurements, errors tolerated.
 UNBOUNDED = {
     "name": "health",
@@ -42,30 +40,30 @@ UNBOUNDED = {
 
 @pytest.mark.parametrize(("lambda_seconds", "reserve"), [(3.0, "1"), (5.0, "1"), (5.0, "1.5"), (8.0, "1")])
 def test_time_hanging_target_with_a_one_second_reserve_reports_in_time(
-    runtime_twin: Twin, tmp_path: Path, lambda_seconds: float, reserve: str
+    twin: Twin, tmp_path: Path, lambda_seconds: float, reserve: str
 ) -> None:
     # GIVEN green accepts connections and never answers, a check whose measurement timeout (30 s) is longer
     #       than the whole Lambda, and only GREENLIGHT_REPORT_RESERVE of the Lambda kept for the report
     with SilentServer() as green:
         spec = write_spec(tmp_path, http_spec(green.url, checks=[UNBOUNDED]))
         # WHEN the hook runs
-        timed = invoke_timed(runtime_twin, spec, seconds=lambda_seconds, env={"GREENLIGHT_REPORT_RESERVE": reserve})
+        timed = invoke_timed(twin, spec, seconds=lambda_seconds, env={"GREENLIGHT_REPORT_RESERVE": reserve})
     timed.figures(f"hanging target, reserve {reserve}s")
     # THEN the runner's backstop never ran past the run's deadline: Failed went out before the Lambda's end
     timed.assert_reported_in_time()
     assert timed.outcome["status"] == "Failed"
-    assert runtime_twin.execution().reports == ("Failed",)
+    assert twin.execution().reports == ("Failed",)
 
 
 @pytest.mark.usefixtures("ignoring_kind")
-def test_time_spec_report_reserve_below_the_default_reports_in_time(runtime_twin: Twin, tmp_path: Path) -> None:
+def test_time_spec_report_reserve_below_the_default_reports_in_time(twin: Twin, tmp_path: Path) -> None:
     # GIVEN a spec that keeps only 1 s for the report (the default is 15 s), a 17 s Lambda (the default reserve
     #       applies until the spec is read), and a check that ignores its timeout and the deadline
     check = {"name": "stuck", "ignores_bounds": {"where": "measure"}, "timeout": "30s", "count": 3}
     doc = {**http_spec("http://127.0.0.1:9", checks=[check]), "settings": {"report_reserve": "1s"}}
     spec = write_spec(tmp_path, doc)
     # WHEN the hook runs (the function sets no reserve of its own)
-    timed = invoke_timed(runtime_twin, spec, seconds=17.0)
+    timed = invoke_timed(twin, spec, seconds=17.0)
     timed.figures("spec report_reserve 1s, check stuck in measure")
     # THEN the run used the time down to the spec's reserve, and the report still went out in time
     timed.assert_reported_in_time()
@@ -73,14 +71,12 @@ def test_time_spec_report_reserve_below_the_default_reports_in_time(runtime_twin
     assert timed.outcome["verdict"] == "ERROR"  # measured (and timed out), not refused at start
 
 
-def test_time_short_lambda_before_the_spec_is_read_says_which_reserve_applies(
-    runtime_twin: Twin, tmp_path: Path
-) -> None:
+def test_time_short_lambda_before_the_spec_is_read_says_which_reserve_applies(twin: Twin, tmp_path: Path) -> None:
     # GIVEN a 4 s Lambda, a spec that keeps 1 s for the report, and no GREENLIGHT_REPORT_RESERVE
     with SilentServer() as green:
         doc = {**http_spec(green.url, checks=[UNBOUNDED]), "settings": {"report_reserve": "1s"}}
         # WHEN the hook runs
-        timed = invoke_timed(runtime_twin, write_spec(tmp_path, doc), seconds=4.0)
+        timed = invoke_timed(twin, write_spec(tmp_path, doc), seconds=4.0)
     timed.figures("4s Lambda, default reserve before the spec")
     # THEN Failed goes out at once, and the reason names the setting that would let it run
     timed.assert_reported_in_time()
@@ -90,7 +86,7 @@ def test_time_short_lambda_before_the_spec_is_read_says_which_reserve_applies(
 
 @pytest.mark.parametrize("raw", ["nan", "NaN", "inf", "-inf", "1e400", "-1", "abc", " "])
 def test_time_non_finite_or_bad_reserve_from_the_environment_is_refused_and_reported(
-    runtime_twin: Twin, tmp_path: Path, caplog: pytest.LogCaptureFixture, raw: str
+    twin: Twin, tmp_path: Path, caplog: pytest.LogCaptureFixture, raw: str
 ) -> None:
     # GIVEN a GREENLIGHT_REPORT_RESERVE that is not a finite number of seconds >= 0 (NaN compares false with
     #       everything, so it used to pass every check and leave the run unbounded)
@@ -98,7 +94,7 @@ def test_time_non_finite_or_bad_reserve_from_the_environment_is_refused_and_repo
     with SilentServer() as green:
         spec = write_spec(tmp_path, http_spec(green.url, checks=[UNBOUNDED]))
         # WHEN the hook runs in a 5 s Lambda
-        timed = invoke_timed(runtime_twin, spec, seconds=5.0, env={"GREENLIGHT_REPORT_RESERVE": raw})
+        timed = invoke_timed(twin, spec, seconds=5.0, env={"GREENLIGHT_REPORT_RESERVE": raw})
     timed.figures(f"GREENLIGHT_REPORT_RESERVE={raw!r}")
     # THEN nothing is probed, Failed is reported at once, and the reason names the variable and its value
     timed.assert_reported_in_time()
@@ -109,12 +105,12 @@ def test_time_non_finite_or_bad_reserve_from_the_environment_is_refused_and_repo
     assert "finite number of seconds" in reason
 
 
-def test_time_huge_finite_reserve_reports_failed_at_once(runtime_twin: Twin, tmp_path: Path) -> None:
+def test_time_huge_finite_reserve_reports_failed_at_once(twin: Twin, tmp_path: Path) -> None:
     # GIVEN a reserve of 1e308 s: finite, valid, and far longer than any Lambda
     with SilentServer() as green:
         spec = write_spec(tmp_path, http_spec(green.url, checks=[UNBOUNDED]))
         # WHEN the hook runs
-        timed = invoke_timed(runtime_twin, spec, seconds=5.0, env={"GREENLIGHT_REPORT_RESERVE": "1e308"})
+        timed = invoke_timed(twin, spec, seconds=5.0, env={"GREENLIGHT_REPORT_RESERVE": "1e308"})
     timed.figures("GREENLIGHT_REPORT_RESERVE=1e308")
     # THEN there is no time beyond the reserve: nothing is probed and Failed goes out at once, saying why
     timed.assert_reported_in_time()
@@ -137,7 +133,7 @@ def test_time_huge_finite_reserve_reports_failed_at_once(runtime_twin: Twin, tmp
     ],
 )
 def test_time_aws_call_that_hangs_before_measuring_is_bounded_by_the_reserve(
-    runtime_twin: Twin, tmp_path: Path, action: str, setup: str, said: str
+    twin: Twin, tmp_path: Path, action: str, setup: str, said: str
 ) -> None:
     # GIVEN an AWS call the hook makes before it can measure, held by the service for 30 s (botocore would
     #       wait 10 s per attempt, 3 attempts), a 6 s Lambda and a 1 s reserve
@@ -152,12 +148,12 @@ def test_time_aws_call_that_hangs_before_measuring_is_bounded_by_the_reserve(
         if setup == "ssm-spec":
             import yaml
 
-            ssm = runtime_twin.server.session().client("ssm")
+            ssm = twin.server.session().client("ssm")
             ssm.put_parameter(Name="/greenlight/spec", Type="String", Value=yaml.safe_dump(doc))
             spec = "ssm:/greenlight/spec"
         faults.delay(action, 30.0)
         # WHEN the hook runs
-        timed = invoke_timed(runtime_twin, spec, seconds=6.0, env=env)
+        timed = invoke_timed(twin, spec, seconds=6.0, env=env)
     timed.figures(f"{action} held 30s")
     # THEN the call is abandoned at the run's deadline, and Failed goes out before the Lambda's end, saying what hung
     timed.assert_reported_in_time()
@@ -195,7 +191,7 @@ def ignoring_kind(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 @pytest.mark.parametrize("where", ["prepare", "measure"])
 @pytest.mark.parametrize("lambda_seconds", [3.0, 5.0])
 def test_time_check_that_ignores_every_bound_with_a_one_second_reserve_reports_in_time(
-    runtime_twin: Twin, tmp_path: Path, where: str, lambda_seconds: float
+    twin: Twin, tmp_path: Path, where: str, lambda_seconds: float
 ) -> None:
     # GIVEN a check that blocks in `where` past its 30 s timeout, and a 1 s reserve: the runner's backstop
     #       (GRACE past a measurement's bound) and its wait for the check's thread must both end by the run's
@@ -203,16 +199,16 @@ def test_time_check_that_ignores_every_bound_with_a_one_second_reserve_reports_i
     check = {"name": "stuck", "ignores_bounds": {"where": where}, "timeout": "30s", "count": 3}
     spec = write_spec(tmp_path, http_spec("http://127.0.0.1:9", checks=[check]))
     # WHEN the hook runs
-    timed = invoke_timed(runtime_twin, spec, seconds=lambda_seconds, env={"GREENLIGHT_REPORT_RESERVE": "1"})
+    timed = invoke_timed(twin, spec, seconds=lambda_seconds, env={"GREENLIGHT_REPORT_RESERVE": "1"})
     timed.figures(f"check stuck in {where}, reserve 1s")
     # THEN Failed goes out before the Lambda's deadline
     timed.assert_reported_in_time()
     assert timed.outcome["status"] == "Failed"
-    assert runtime_twin.execution().reports == ("Failed",)
+    assert twin.execution().reports == ("Failed",)
 
 
 def test_time_report_call_that_hangs_is_given_up_and_raised_before_the_lambdas_deadline(
-    runtime_twin: Twin, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    twin: Twin, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     # GIVEN CodeDeploy holds PutLifecycleEventHookExecutionStatus for 30 s (botocore: 10 s per attempt, 3 attempts),
     #       a 4 s Lambda and a 1 s reserve
@@ -221,7 +217,7 @@ def test_time_report_call_that_hangs_is_given_up_and_raised_before_the_lambdas_d
     with SilentServer() as green:
         spec = write_spec(tmp_path, http_spec(green.url, checks=[UNBOUNDED]))
         # WHEN the hook runs and reports
-        timed = invoke_timed(runtime_twin, spec, seconds=4.0, env={"GREENLIGHT_REPORT_RESERVE": "1"})
+        timed = invoke_timed(twin, spec, seconds=4.0, env={"GREENLIGHT_REPORT_RESERVE": "1"})
     print(
         f"[time-to-report] report call held 30s: Lambda 4s, gave up after {timed.returned_after:.2f}s, "
         f"{timed.report_left:.2f}s left when it was sent"
@@ -255,17 +251,17 @@ class GarbledContext:
 
 @pytest.mark.parametrize("answer", [float("nan"), float("inf"), -5, None, "soon"])
 def test_time_context_with_a_garbled_remaining_time_reports_failed_at_once(
-    runtime_twin: Twin, tmp_path: Path, answer: object
+    twin: Twin, tmp_path: Path, answer: object
 ) -> None:
     from greenlight.handlers.codedeploy import handle
 
     # GIVEN a context whose remaining time is NaN, infinite, negative or not a number
     with SilentServer() as green:
         spec = write_spec(tmp_path, http_spec(green.url, checks=[UNBOUNDED]))
-        aws, _ = runtime_twin.clients()  # (the harness's call log reads the context's time, which is the garbled part)
+        aws, _ = twin.clients()  # (the harness's call log reads the context's time, which is the garbled part)
         # WHEN the hook runs with it
         outcome = handle(
-            runtime_twin.event(),
+            twin.event(),
             GarbledContext(answer),
             aws=aws,
             env={"GREENLIGHT_HOOK": HOOK, "GREENLIGHT_SPEC": str(spec)},
@@ -274,4 +270,4 @@ def test_time_context_with_a_garbled_remaining_time_reports_failed_at_once(
     assert outcome["status"] == "Failed"
     assert "left at start" in outcome["reason"]
     assert green.accepted == 0
-    assert runtime_twin.execution().reports == ("Failed",)
+    assert twin.execution().reports == ("Failed",)
