@@ -36,19 +36,22 @@ def package_folder(package: str, roots: dict[str, Path]) -> Path:
 
 
 def packages_on_disk(roots: dict[str, Path]) -> set[str]:
-    """Every import package the mapped folders hold: each root and each folder below it with __init__.py.
+    """Every import package the mapped folders hold: each root and each folder below it.
 
     A root needs no __init__.py of its own (app/ is the sample service's folder and the package
-    greenlight_sample_app at once); below a root, only a folder with __init__.py is a package.
+    greenlight_sample_app at once). Below a root, a folder with __init__.py is a package, and so is a folder
+    of data files only (greenlight_twin/data): Python imports it as a namespace package, and setuptools warns
+    ("Package would be ignored") unless it is listed, so it ships its files as that package's data.
     """
     found = set()
     for name, folder in roots.items():
         found.add(name)
-        for init in folder.rglob("__init__.py"):
-            relative = init.parent.relative_to(folder)
-            if "__pycache__" in relative.parts or relative == Path():
+        for below in folder.rglob("*"):
+            relative = below.relative_to(folder)
+            if not below.is_dir() or "__pycache__" in relative.parts:
                 continue
-            found.add(".".join((name, *relative.parts)))
+            if (below / "__init__.py").is_file() or not any(below.glob("*.py")):
+                found.add(".".join((name, *relative.parts)))
     return found
 
 
