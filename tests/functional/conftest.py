@@ -70,6 +70,32 @@ def moto_server() -> Iterator[Any]:
         server.stop()
 
 
+@pytest.fixture(scope="module")
+def seeded(moto_server: Any) -> Iterator[tuple[Any, str]]:
+    """One CodeDeploy blue/green deployment seeded for the module (seeding takes about a second), stopped at
+    AfterAllowTestTraffic; yields (session, deployment id). Each test opens its own hook execution of it."""
+    from greenlight_twin.aws import seed_bluegreen
+
+    moto_server.reset()
+    session = moto_server.session()
+    world = seed_bluegreen(session)
+    assert world.deployment_id is not None
+    yield session, world.deployment_id
+    moto_server.reset()
+
+
+@pytest.fixture
+def seeded_aws(seeded: tuple[Any, str], moto_server: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """AwsClients on the seeded deployment's session, with this process's boto3 pointed at the twin too."""
+    from greenlight.aws import AwsClients
+
+    for name, value in moto_server.client_env().items():
+        monkeypatch.setenv(name, value)
+    drop_parameter_providers()
+    yield AwsClients(session=seeded[0])
+    drop_parameter_providers()
+
+
 @pytest.fixture
 def aws_env(moto_server: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """An emptied moto server, with this process's boto3 pointed at it; yields the server.

@@ -19,8 +19,7 @@ from greenlight.aws import AwsClients
 from greenlight.handlers import codedeploy
 from greenlight.handlers.inputs import InvalidEventError
 from greenlight.reporting.codedeploy import ReportError
-from greenlight_twin.aws import clear_faults, deny, open_hook_execution, reported_status, seed_bluegreen, session
-from support.aws import drop_parameter_providers
+from greenlight_twin.aws import clear_faults, deny, open_hook_execution, reported_status, session
 from support.lambda_context import FakeLambdaContext
 from support.servers import HttpServer, RefusingPort, Reply
 
@@ -45,28 +44,13 @@ class Deployment:
         return reported_status(self.execution_id)
 
 
-@pytest.fixture(scope="module")
-def seeded(moto_server: Any) -> Iterator[tuple[Any, str]]:
-    """One deployment seeded for the module (seeding takes about a second); yields (session, deployment id)."""
-    moto_server.reset()
-    twin = moto_server.session()
-    world = seed_bluegreen(twin)
-    assert world.deployment_id is not None
-    yield twin, world.deployment_id
-    moto_server.reset()
-
-
 @pytest.fixture
-def deployment(seeded: tuple[Any, str], moto_server: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Deployment]:
+def deployment(seeded: tuple[Any, str], seeded_aws: AwsClients) -> Iterator[Deployment]:
     """A fresh hook execution of the seeded deployment, with this process's boto3 pointed at the twin."""
     twin, deployment_id = seeded
-    for name, value in moto_server.client_env().items():
-        monkeypatch.setenv(name, value)
-    drop_parameter_providers()
     execution_id = open_hook_execution(deployment_id, HOOK)
-    yield Deployment(deployment_id, execution_id, AwsClients(session=twin), twin)
+    yield Deployment(deployment_id, execution_id, seeded_aws, twin)
     clear_faults()
-    drop_parameter_providers()
 
 
 @pytest.fixture

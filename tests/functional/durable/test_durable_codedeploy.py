@@ -13,11 +13,10 @@ from __future__ import annotations
 import json
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
 from aws_durable_execution_sdk_python.execution import InvocationStatus
 from aws_durable_execution_sdk_python_testing import DurableFunctionTestRunner
 
@@ -26,29 +25,9 @@ from greenlight.durable.job import CODE_DEPLOY, CODEDEPLOY_HOOK_LIMIT, Job
 from greenlight.durable.worker import Worker, make_handler
 from greenlight_twin.aws import hook_execution, open_hook_execution, reported_status, seed_bluegreen
 from greenlight_twin.aws.codedeploy import stop_requested
-from support.aws import drop_parameter_providers
 from support.servers import HttpServer, Reply, first_n
 
 HOOK = "AfterAllowTestTraffic"
-
-
-@pytest.fixture(scope="module")
-def seeded(moto_server: Any) -> Iterator[tuple[Any, str]]:
-    moto_server.reset()
-    twin = moto_server.session()
-    world = seed_bluegreen(twin)
-    assert world.deployment_id is not None
-    yield twin, world.deployment_id
-    moto_server.reset()
-
-
-@pytest.fixture
-def aws(seeded: tuple[Any, str], moto_server: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsClients]:
-    for name, value in moto_server.client_env().items():
-        monkeypatch.setenv(name, value)
-    drop_parameter_providers()
-    yield AwsClients(session=seeded[0])
-    drop_parameter_providers()
 
 
 def _spec(tmp_path: Path, url: str, hook: str, count: int, interval: float, **policy: Any) -> str:
@@ -88,14 +67,14 @@ def _rounds(result: Any) -> list[str]:
 
 
 def test_durable_codedeploy_good_green_succeeds_over_rounds(
-    seeded: tuple[Any, str], aws: AwsClients, serve: Callable[..., HttpServer], tmp_path: Path
+    seeded: tuple[Any, str], seeded_aws: AwsClients, serve: Callable[..., HttpServer], tmp_path: Path
 ) -> None:
     # GIVEN a healthy green and a hook whose check takes 6 measurements, each round taking one
     server = serve(Reply(json={"status": "ok"}))
     execution_id = open_hook_execution(seeded[1], HOOK)
     env = {"GREENLIGHT_SPEC": _spec(tmp_path, server.url, HOOK, 6, 0.6), "GREENLIGHT_ROUND_HOLD": "0"}
     # WHEN the durable worker runs the job
-    result = _run(Worker(aws=aws, env=env), _job(seeded[1], execution_id))
+    result = _run(Worker(aws=seeded_aws, env=env), _job(seeded[1], execution_id))
     # THEN it validated over several rounds and reported Succeeded, once
     assert result.status is InvocationStatus.SUCCEEDED, result.error
     answer = json.loads(result.result)
@@ -107,14 +86,14 @@ def test_durable_codedeploy_good_green_succeeds_over_rounds(
 
 
 def test_durable_codedeploy_green_degrading_half_way_fails(
-    seeded: tuple[Any, str], aws: AwsClients, serve: Callable[..., HttpServer], tmp_path: Path
+    seeded: tuple[Any, str], seeded_aws: AwsClients, serve: Callable[..., HttpServer], tmp_path: Path
 ) -> None:
     # GIVEN a green that answers 200 three times, then 500
     server = serve(first_n(3, Reply(json={"status": "ok"}), Reply(status=500)))
     execution_id = open_hook_execution(seeded[1], HOOK)
     env = {"GREENLIGHT_SPEC": _spec(tmp_path, server.url, HOOK, 6, 0.6), "GREENLIGHT_ROUND_HOLD": "0"}
     # WHEN the durable worker runs the job
-    result = _run(Worker(aws=aws, env=env), _job(seeded[1], execution_id))
+    result = _run(Worker(aws=seeded_aws, env=env), _job(seeded[1], execution_id))
     # THEN the round that saw the 500 ended the run, and CodeDeploy was told Failed
     answer = json.loads(result.result)
     assert answer["verdict"] == "FAILED" and answer["status"] == "Failed"
@@ -124,7 +103,7 @@ def test_durable_codedeploy_green_degrading_half_way_fails(
 
 
 def test_durable_codedeploy_bake_breach_stops_with_rollback(
-    moto_server: Any, aws: AwsClients, serve: Callable[..., HttpServer], tmp_path: Path
+    moto_server: Any, seeded_aws: AwsClients, serve: Callable[..., HttpServer], tmp_path: Path
 ) -> None:
     # GIVEN production on green (AfterAllowTraffic) and a green that breaks during the bake window
     world = seed_bluegreen(moto_server.session(), name="bake")
@@ -136,7 +115,7 @@ def test_durable_codedeploy_bake_breach_stops_with_rollback(
         "GREENLIGHT_ROUND_HOLD": "0",
     }
     # WHEN the durable worker watches it
-    result = _run(Worker(aws=aws, env=env), _job(world.deployment_id, execution_id, "AfterAllowTraffic"))
+    result = _run(Worker(aws=seeded_aws, env=env), _job(world.deployment_id, execution_id, "AfterAllowTraffic"))
     # THEN the deployment was stopped with rollback, and the hook reported Failed
     answer = json.loads(result.result)
     assert answer["verdict"] == "FAILED" and answer["rollback"] == "stopped with rollback"
@@ -145,7 +124,7 @@ def test_durable_codedeploy_bake_breach_stops_with_rollback(
 
 
 def test_durable_codedeploy_ends_by_the_hour_limit(
-    seeded: tuple[Any, str], aws: AwsClients, serve: Callable[..., HttpServer], tmp_path: Path
+    seeded: tuple[Any, str], seeded_aws: AwsClients, serve: Callable[..., HttpServer], tmp_path: Path
 ) -> None:
     # GIVEN a hook that began 3600 - 4 s ago (its report is due in 4 s, 2 s of them kept in reserve) and a
     # check that would take a minute
@@ -156,7 +135,7 @@ def test_durable_codedeploy_ends_by_the_hour_limit(
     env = {"GREENLIGHT_SPEC": _spec(tmp_path, server.url, HOOK, 60, 1), "GREENLIGHT_ROUND_HOLD": "0"}
     job = _job(seeded[1], execution_id, started_at=time.time() - CODEDEPLOY_HOOK_LIMIT + 4)
     # WHEN the durable worker runs it
-    result = _run(Worker(aws=aws, env=env), job)
+    result = _run(Worker(aws=seeded_aws, env=env), job)
     # THEN the run is cut short before the limit, fails closed (INCONCLUSIVE) and is reported before it
     answer = json.loads(result.result)
     assert answer["verdict"] == "INCONCLUSIVE" and answer["status"] == "Failed"
@@ -182,13 +161,13 @@ class _KilledOnce(Worker):
 
 
 def test_durable_codedeploy_worker_killed_between_rounds_resumes_and_reports_once(
-    seeded: tuple[Any, str], aws: AwsClients, serve: Callable[..., HttpServer], tmp_path: Path
+    seeded: tuple[Any, str], seeded_aws: AwsClients, serve: Callable[..., HttpServer], tmp_path: Path
 ) -> None:
     # GIVEN a worker whose invocation is killed in its third round
     server = serve(Reply(json={"status": "ok"}))
     execution_id = open_hook_execution(seeded[1], HOOK)
     env = {"GREENLIGHT_SPEC": _spec(tmp_path, server.url, HOOK, 5, 0.6), "GREENLIGHT_ROUND_HOLD": "0"}
-    worker = _KilledOnce(aws=aws, env=env, at=3)
+    worker = _KilledOnce(aws=seeded_aws, env=env, at=3)
     # WHEN the runner times the invocation out and invokes the function again
     try:
         result = _run(worker, _job(seeded[1], execution_id), invocation_timeout=2)
@@ -203,7 +182,7 @@ def test_durable_codedeploy_worker_killed_between_rounds_resumes_and_reports_onc
 
 
 def test_durable_codedeploy_publishes_the_report_after_reporting(
-    seeded: tuple[Any, str], aws: AwsClients, serve: Callable[..., HttpServer], tmp_path: Path
+    seeded: tuple[Any, str], seeded_aws: AwsClients, serve: Callable[..., HttpServer], tmp_path: Path
 ) -> None:
     # GIVEN a report bucket configured, and a green whose /health fails
     seeded[0].client("s3").create_bucket(Bucket="durable-reports")
@@ -215,7 +194,7 @@ def test_durable_codedeploy_publishes_the_report_after_reporting(
         "GREENLIGHT_REPORT_BUCKET": "durable-reports",
     }
     # WHEN the durable worker runs the job
-    result = _run(Worker(aws=aws, env=env), _job(seeded[1], execution_id))
+    result = _run(Worker(aws=seeded_aws, env=env), _job(seeded[1], execution_id))
     # THEN CodeDeploy was told Failed, and the validation's report is in the bucket, naming the failing check
     answer = json.loads(result.result)
     assert answer["status"] == "Failed" and answer["recorded"] is True

@@ -8,40 +8,17 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from greenlight.aws import AwsClients
 from greenlight.handlers import codedeploy
 from greenlight_twin.aws import durable as twin_durable
-from greenlight_twin.aws import hook_execution, open_hook_execution, reported_status, seed_bluegreen
-from support.aws import drop_parameter_providers
+from greenlight_twin.aws import hook_execution, open_hook_execution, reported_status
 from support.lambda_context import FakeLambdaContext
 
 HOOK = "AfterAllowTestTraffic"
 WORKER = "arn:aws:lambda:us-east-1:123456789012:function:greenlight-durable-worker:live"
-
-
-@pytest.fixture(scope="module")
-def seeded(moto_server: Any) -> Iterator[tuple[Any, str]]:
-    moto_server.reset()
-    twin = moto_server.session()
-    world = seed_bluegreen(twin, name="handoff")
-    assert world.deployment_id is not None
-    yield twin, world.deployment_id
-    moto_server.reset()
-
-
-@pytest.fixture
-def aws(seeded: tuple[Any, str], moto_server: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsClients]:
-    for name, value in moto_server.client_env().items():
-        monkeypatch.setenv(name, value)
-    drop_parameter_providers()
-    yield AwsClients(session=seeded[0])
-    drop_parameter_providers()
 
 
 def _env(tmp_path: Path, count: int) -> dict[str, str]:
@@ -53,7 +30,7 @@ def _env(tmp_path: Path, count: int) -> dict[str, str]:
 
 
 def test_handoff_long_checks_start_the_worker_and_report_nothing(
-    seeded: tuple[Any, str], aws: AwsClients, tmp_path: Path
+    seeded: tuple[Any, str], seeded_aws: AwsClients, tmp_path: Path
 ) -> None:
     # GIVEN a 40-minute validation (40 measurements a minute apart) and a function with 2 minutes
     starts: list[tuple[str, dict[str, Any]]] = []
@@ -64,8 +41,10 @@ def test_handoff_long_checks_start_the_worker_and_report_nothing(
     event = {"DeploymentId": seeded[1], "LifecycleEventHookExecutionId": execution_id}
     try:
         # WHEN the hook runs, twice (Lambda may deliver an asynchronous invocation again)
-        out = codedeploy.handle(event, FakeLambdaContext(remaining_ms=120_000), aws=aws, env=_env(tmp_path, 40))
-        again = codedeploy.handle(event, FakeLambdaContext(remaining_ms=120_000), aws=aws, env=_env(tmp_path, 40))
+        out = codedeploy.handle(event, FakeLambdaContext(remaining_ms=120_000), aws=seeded_aws, env=_env(tmp_path, 40))
+        again = codedeploy.handle(
+            event, FakeLambdaContext(remaining_ms=120_000), aws=seeded_aws, env=_env(tmp_path, 40)
+        )
     finally:
         twin_durable.unregister_worker("greenlight-durable-worker")
     # THEN one durable execution was started for the hook execution, and the hook reported nothing
@@ -78,24 +57,26 @@ def test_handoff_long_checks_start_the_worker_and_report_nothing(
 
 
 def test_handoff_worker_that_cannot_start_fails_the_hook_at_once(
-    seeded: tuple[Any, str], aws: AwsClients, tmp_path: Path
+    seeded: tuple[Any, str], seeded_aws: AwsClients, tmp_path: Path
 ) -> None:
     # GIVEN no durable worker behind the configured ARN (Lambda: ResourceNotFoundException)
     execution_id = open_hook_execution(seeded[1], HOOK)
     event = {"DeploymentId": seeded[1], "LifecycleEventHookExecutionId": execution_id}
     # WHEN the hook runs a validation that needs the worker
-    out = codedeploy.handle(event, FakeLambdaContext(remaining_ms=120_000), aws=aws, env=_env(tmp_path, 40))
+    out = codedeploy.handle(event, FakeLambdaContext(remaining_ms=120_000), aws=seeded_aws, env=_env(tmp_path, 40))
     # THEN it reports Failed at once, saying why
     assert out["status"] == "Failed" and out["recorded"] is True
     assert "cannot start durable execution" in out["reason"]
     assert reported_status(execution_id) == "Failed"
 
 
-def test_handoff_checks_that_fit_run_in_the_hook(seeded: tuple[Any, str], aws: AwsClients, tmp_path: Path) -> None:
+def test_handoff_checks_that_fit_run_in_the_hook(
+    seeded: tuple[Any, str], seeded_aws: AwsClients, tmp_path: Path
+) -> None:
     # GIVEN one measurement: it fits the invocation, so no worker is started even though one is configured
     execution_id = open_hook_execution(seeded[1], HOOK)
     event = {"DeploymentId": seeded[1], "LifecycleEventHookExecutionId": execution_id}
-    out = codedeploy.handle(event, FakeLambdaContext(remaining_ms=120_000), aws=aws, env=_env(tmp_path, 1))
+    out = codedeploy.handle(event, FakeLambdaContext(remaining_ms=120_000), aws=seeded_aws, env=_env(tmp_path, 1))
     # THEN the hook validated and reported itself (nothing listens on 127.0.0.1:9: Failed)
     assert out["status"] == "Failed" and out["verdict"] in ("ERROR", "FAILED")
     assert reported_status(execution_id) == "Failed"

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,38 +13,24 @@ import pytest
 
 from greenlight.aws import AwsClients
 from greenlight.handlers import codedeploy
-from greenlight_twin.aws import open_hook_execution, reported_status, seed_bluegreen
-from support.aws import drop_parameter_providers
+from greenlight_twin.aws import open_hook_execution, reported_status
 from support.lambda_context import FakeLambdaContext
 from support.servers import HttpServer, Reply, SilentServer
 
 HOOK = "AfterAllowTestTraffic"
 
 
-@pytest.fixture(scope="module")
-def seeded(moto_server: Any) -> Iterator[tuple[Any, str]]:
-    moto_server.reset()
-    session = moto_server.session()
-    world = seed_bluegreen(session)
-    assert world.deployment_id is not None
-    yield session, world.deployment_id
-    moto_server.reset()
-
-
 @pytest.fixture
-def hook(seeded: tuple[Any, str], moto_server: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+def hook(seeded: tuple[Any, str], seeded_aws: AwsClients) -> dict[str, Any]:
+    """A fresh hook execution of the seeded deployment (this process's boto3 points at the twin meanwhile)."""
     session, deployment_id = seeded
-    for name, value in moto_server.client_env().items():
-        monkeypatch.setenv(name, value)
-    drop_parameter_providers()
     execution_id = open_hook_execution(deployment_id, HOOK)
-    yield {
+    return {
         "event": {"DeploymentId": deployment_id, "LifecycleEventHookExecutionId": execution_id},
         "session": session,
         "execution_id": execution_id,
         "deployment_id": deployment_id,
     }
-    drop_parameter_providers()
 
 
 def env_for(tmp_path: Path, url: str, **extra: str) -> dict[str, str]:
