@@ -473,24 +473,25 @@ def test_template_durable_worker_is_a_durable_function_invoked_by_alias(template
     assert event["Properties"]["Pattern"] == {"source": ["aws.ecs"], "detail-type": ["ECS Hook State Change"]}
 
 
-@pytest.mark.parametrize(
-    ("role", "modules"),
-    [
-        (
-            "CodeDeployHookRole",
-            [
-                "greenlight.discovery.codedeploy",
-                "greenlight.reporting.codedeploy",
-                "greenlight.reporting.publish",
-                "greenlight.spec.loader",
-                "greenlight.durable.start",
-            ],
-        ),
-        ("EcsHookRole", ["greenlight.discovery.ecs", "greenlight.reporting.publish", "greenlight.spec.loader"]),
-        ("DurableWorkerRole", ["greenlight.durable.worker", "greenlight.reporting.publish"]),
-        ("PauseHookRole", ["greenlight.durable.pause"]),
-    ],
-)
+# Each role and the modules whose declared IAM actions it serves.
+ROLE_MODULES = [
+    (
+        "CodeDeployHookRole",
+        [
+            "greenlight.discovery.codedeploy",
+            "greenlight.reporting.codedeploy",
+            "greenlight.reporting.publish",
+            "greenlight.spec.loader",
+            "greenlight.durable.start",
+        ],
+    ),
+    ("EcsHookRole", ["greenlight.discovery.ecs", "greenlight.reporting.publish", "greenlight.spec.loader"]),
+    ("DurableWorkerRole", ["greenlight.durable.worker", "greenlight.reporting.publish"]),
+    ("PauseHookRole", ["greenlight.durable.pause"]),
+]
+
+
+@pytest.mark.parametrize(("role", "modules"), ROLE_MODULES)
 def test_template_roles_grant_every_action_the_code_declares(
     template: dict[str, Any], role: str, modules: list[str]
 ) -> None:
@@ -505,24 +506,7 @@ def test_template_roles_grant_every_action_the_code_declares(
     assert needed - allowed == set()
 
 
-@pytest.mark.parametrize(
-    ("role", "modules"),
-    [
-        (
-            "CodeDeployHookRole",
-            [
-                "greenlight.discovery.codedeploy",
-                "greenlight.reporting.codedeploy",
-                "greenlight.reporting.publish",
-                "greenlight.spec.loader",
-                "greenlight.durable.start",
-            ],
-        ),
-        ("EcsHookRole", ["greenlight.discovery.ecs", "greenlight.reporting.publish", "greenlight.spec.loader"]),
-        ("DurableWorkerRole", ["greenlight.durable.worker", "greenlight.reporting.publish"]),
-        ("PauseHookRole", ["greenlight.durable.pause"]),
-    ],
-)
+@pytest.mark.parametrize(("role", "modules"), ROLE_MODULES)
 def test_template_roles_grant_nothing_the_code_does_not_call(
     template: dict[str, Any], role: str, modules: list[str]
 ) -> None:

@@ -134,12 +134,17 @@ def _until_final(
     env: dict[str, str],
     remaining_ms: int,
     limit: int = 200,
+    *,
+    new_execution_ids: bool = False,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Invoke as ECS does: feed each IN_PROGRESS answer's hookDetails back in after its callBackDelay,
-    until a final answer."""
+    until a final answer; `new_execution_ids`: each callback under another executionId (AWS does not
+    document that it repeats)."""
     answers = []
     event = copy.deepcopy(event)
-    for _ in range(limit):
+    for n in range(limit):
+        if new_execution_ids:
+            event["executionId"] = f"exec-{n:04d}"
         out = invoke(event, env, remaining_ms)
         answers.append(out)
         if out["hookStatus"] != IN_PROGRESS:
@@ -452,12 +457,6 @@ def test_ecs_handler_rollback_not_blocked_by_unreadable_spec(tmp_path: Path, aws
     assert "SpecSourceError" in _state(forward)["reason"] and "missing.yaml" in _state(forward)["reason"]
 
 
-def _with_execution_ids(event: dict[str, Any], n: int) -> dict[str, Any]:
-    changed = copy.deepcopy(event)
-    changed["executionId"] = f"exec-{n:04d}"
-    return changed
-
-
 @pytest.mark.parametrize("changing", [False, True], ids=["stable-executionId", "changing-executionId"])
 def test_ecs_handler_resumes_whatever_the_execution_id(
     spec_env: Callable[..., dict[str, str]],
@@ -467,16 +466,8 @@ def test_ecs_handler_resumes_whatever_the_execution_id(
 ) -> None:
     # GIVEN a validation that needs several invocations
     env = spec_env([_check("home", "P", 60)])
-    event = _event()
-    answers = []
     # WHEN ECS calls back with the returned hookDetails, under the same or under a new executionId each time
-    for n in range(100):
-        out = invoke(_with_execution_ids(event, n) if changing else event, env, 4_000)
-        answers.append(out)
-        if out["hookStatus"] != IN_PROGRESS:
-            break
-        clock.advance(out["callBackDelay"])
-        event = {**event, "hookDetails": out["hookDetails"]}
+    _, answers = _until_final(invoke, clock, _event(), env, 4_000, 100, new_execution_ids=changing)
     # THEN the rounds follow on from each other and the tally adds up to one uninterrupted run
     assert answers[-1]["hookStatus"] == SUCCEEDED and len(answers) >= 2
     assert [_state(a)["round"] for a in answers] == list(range(1, len(answers) + 1))
@@ -492,18 +483,10 @@ def test_ecs_handler_max_duration_ends_the_loop_whatever_the_execution_id(
 ) -> None:
     # GIVEN a check that would take far longer than max_duration (30s)
     env = spec_env([{**_check("home", "P", 10_000), "interval": 1}], max_duration=30)
-    event = _event()
-    answers = []
-    # WHEN ECS keeps calling back, under the same or a new executionId each time
-    for n in range(200):
-        out = invoke(_with_execution_ids(event, n) if changing else event, env, 3_000)
-        answers.append(out)
-        if out["hookStatus"] != IN_PROGRESS:
-            break
-        clock.advance(out["callBackDelay"])
-        event = {**event, "hookDetails": out["hookDetails"]}
+    # WHEN ECS keeps calling back, under the same or a new executionId each time (at most 200 times)
+    _, answers = _until_final(invoke, clock, _event(), env, 3_000, 200, new_execution_ids=changing)
     # THEN max_duration ends it, INCONCLUSIVE (FAILED by default), after a bounded number of invocations
-    assert answers[-1]["hookStatus"] == FAILED, f"no final answer after {len(answers)} invocations"
+    assert answers[-1]["hookStatus"] == FAILED
     assert _state(answers[-1])["verdict"] == "INCONCLUSIVE"
     assert "max_duration 30s" in _state(answers[-1])["reason"]
     print(f"max_duration 30s, executionId {'changing' if changing else 'stable'}: {len(answers)} invocations")
@@ -519,7 +502,7 @@ def test_ecs_handler_failed_is_repeated_under_another_execution_and_weights(
     # WHEN an invocation of the same stage and deployment carries that answer, under another executionId and
     # other weights (a next step), while green would now pass
     env = spec_env([_check("home", "P", 3)], stage="PRODUCTION_TRAFFIC_SHIFT")
-    again = _with_execution_ids(_event("PRODUCTION_TRAFFIC_SHIFT"), 7)
+    again = {**_event("PRODUCTION_TRAFFIC_SHIFT"), "executionId": "exec-0007"}
     details = again["executionDetails"]
     for arn in details["productionTrafficWeights"]:
         details["productionTrafficWeights"][arn] = 50
