@@ -105,11 +105,9 @@ def judge_latency(
         f"{what}: green median {_ms(g)} vs blue {_ms(b)} ({change}, tolerance {_ms(tolerance)}), "
         f"Mann-Whitney p={test.p:.3g} (alpha {alpha:g})"
     )
-    if significant and beyond:
-        return Judgement(what, FAIL, f"{seen}: green is slower", details)
-    if significant:
-        return Judgement(what, MARGINAL, f"{seen}: slower, within the tolerance", details)
-    return Judgement(what, PASS, seen, details)
+    return _judged(
+        what, seen, details, significant, beyond, worse="green is slower", within="slower, within the tolerance"
+    )
 
 
 def judge_errors(
@@ -143,10 +141,19 @@ def judge_errors(
         f"{what}: green {green_errors}/{green_total} ({rate_g:.1%}) vs blue {blue_errors}/{blue_total} "
         f"({rate_b:.1%}), Fisher p={p:.3g} (alpha {alpha:g})"
     )
+    within = f"more, within max_error_rate_increase {max_increase:g}"
+    return _judged(what, seen, details, significant, beyond, worse="green fails more", within=within)
+
+
+def _judged(
+    what: str, seen: str, details: dict[str, Any], significant: bool, beyond: bool, *, worse: str, within: str
+) -> Judgement:
+    """FAIL when green is significantly worse by more than the tolerance, MARGINAL when significantly worse
+    within it, PASS otherwise."""
     if significant and beyond:
-        return Judgement(what, FAIL, f"{seen}: green fails more", details)
+        return Judgement(what, FAIL, f"{seen}: {worse}", details)
     if significant:
-        return Judgement(what, MARGINAL, f"{seen}: more, within max_error_rate_increase {max_increase:g}", details)
+        return Judgement(what, MARGINAL, f"{seen}: {within}", details)
     return Judgement(what, PASS, seen, details)
 
 
