@@ -7,6 +7,7 @@ reason in `<system-out>`. The failure message is the check's reason; its text li
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET  # nosec B405  # builds and writes XML, never parses any
 from collections.abc import Mapping
 from typing import Any
@@ -16,8 +17,25 @@ def _seconds(check: Mapping[str, Any]) -> float:
     return sum(float(m.get("latency_ms") or 0) for m in check.get("measurements") or ()) / 1000
 
 
+# Characters XML 1.0 does not allow at all (C0 controls but tab, line feed and carriage return; surrogates; U+FFFE
+# and U+FFFF). Text from a server or a hand-made report may hold them; a parser rejects the whole file for one.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml_safe(value: Any) -> Any:
+    """`value` with every string's characters that XML cannot hold written as escapes (\\x1b, \\ud800)."""
+    if isinstance(value, str):
+        return _NOT_XML.sub(lambda m: m.group().encode("unicode_escape", "backslashreplace").decode("ascii"), value)
+    if isinstance(value, Mapping):
+        return {k: _xml_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_xml_safe(v) for v in value]
+    return value
+
+
 def render(report: Mapping[str, Any]) -> str:
     """The JUnit XML of `report`."""
+    report = _xml_safe(report)
     checks = list(report.get("checks") or ())
     suite_name = f"greenlight.{report.get('hook', 'hook')}"
     failures = sum(1 for c in checks if c.get("status") == "FAIL" and not c.get("dry_run"))

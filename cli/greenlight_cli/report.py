@@ -44,7 +44,8 @@ def write(
         if path is None:
             continue
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text(report), encoding="utf-8")
+        # A lone surrogate (JSON can carry one as a \\u escape) is written as that escape, never a crash.
+        path.write_text(text(report), encoding="utf-8", errors="backslashreplace")
         written.append(path)
     return written
 

@@ -251,9 +251,13 @@ class ReportFileError(ValueError):
 
 
 def loads(text: str, *, where: str = "report") -> dict[str, Any]:
-    """A report read back (`greenlight report`): checked for its schema version and the fields the renderers read."""
+    """A report read back (`greenlight report`): checked for its schema version and, field by field, for the types
+    of everything the renderers read (docs/report.schema.json), so a damaged or hand-made file gets an error that
+    names the field, never a crash half-way through rendering."""
     try:
         value = json.loads(text)
+    except RecursionError:
+        raise ReportFileError(f"{where}: not a report: JSON nested too deeply") from None
     except ValueError as exc:
         raise ReportFileError(f"{where}: not JSON: {exc}") from exc
     if not isinstance(value, dict):
@@ -266,6 +270,120 @@ def loads(text: str, *, where: str = "report") -> dict[str, Any]:
     missing = [k for k in ("hook", "verdict", "checks", "failing", "deployment") if k not in value]
     if missing:
         raise ReportFileError(f"{where}: missing field(s) {', '.join(missing)}")
-    if not isinstance(value["checks"], list):
-        raise ReportFileError(f"{where}: checks is not a list")
+    problems: list[str] = []
+    _shape(value, _REPORT, "", problems)
+    if problems:
+        shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
+        raise ReportFileError(f"{where}: not a valid report: {shown}")
     return value
+
+
+# What the renderers read, with the types docs/report.schema.json gives it: field -> (types, required); a dict
+# instead of types is a nested object, a list of one dict an array of such objects. None in types allows null.
+_Shape = Mapping[str, Any]
+_NUMBER = (int, float)
+_MEASUREMENT: _Shape = {
+    "status": ((str,), True),
+    "reason": ((str,), True),
+    "latency_ms": ((*_NUMBER, None), True),
+    "at": ((str, None), False),
+    "t": ((*_NUMBER, None), False),
+    "details": ((dict, None), False),
+}
+_CHECK: _Shape = {
+    "name": ((str,), True),
+    "kind": ((str,), True),
+    "status": ((str,), True),
+    "reason": ((str,), True),
+    "dry_run": ((bool, None), False),
+    "counts": ({"PASS": ((int,), False), "FAIL": ((int,), False), "ERROR": ((int,), False)}, False),
+    "measurements_dropped": ((int, None), False),
+    "measurements": ([_MEASUREMENT], True),
+}
+_FAILING: _Shape = {
+    "check": ((str,), True),
+    "kind": ((str,), True),
+    "status": ((str,), True),
+    "reason": ((str,), True),
+    "dry_run": ((bool, None), False),
+    "assertions": ((list, None), False),
+}
+_REPORT: _Shape = {
+    "hook": ((str,), True),
+    "verdict": ((str,), True),
+    "reason": ((str, None), False),
+    "succeeded": ((bool, None), False),
+    "dry_run": ((bool, None), False),
+    "generator": ((str, None), False),
+    "source": ((str, None), False),
+    "controller": ((str, None), False),
+    "created_at": ((str, None), False),
+    "duration_ms": ((*_NUMBER, None), False),
+    "target": ({"test_url": ((str, None), False), "prod_url": ((str, None), False)}, False),
+    "deployment": (
+        {
+            "id": ((str, None), False),
+            "application": ((str, None), False),
+            "deployment_group": ((str, None), False),
+            "service": ((str, None), False),
+            "versions": ({"green": ((str, None), False), "blue": ((str, None), False)}, False),
+            "weights": ({"green": ((*_NUMBER, None), False), "blue": ((*_NUMBER, None), False)}, False),
+        },
+        True,
+    ),
+    "failing": ([_FAILING], True),
+    "checks": ([_CHECK], True),
+}
+
+
+def _type_name(value: Any) -> str:
+    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}.get(
+        type(value), "null" if value is None else f"the {type(value).__name__} {value!r}"[:60]
+    )
+
+
+def _shape(value: Mapping[str, Any], shape: _Shape, path: str, problems: list[str]) -> None:
+    """Append to `problems` each field of `value` whose type is not what `shape` says (path.to.field: why)."""
+    for name, (kind, required) in shape.items():
+        where = f"{path}{name}"
+        if name not in value:
+            if required:
+                problems.append(f"{where} is missing")
+            continue
+        item = value[name]
+        if isinstance(kind, dict):
+            if item is None and not required:
+                continue
+            if not isinstance(item, dict):
+                problems.append(f"{where}: expected an object, got {_type_name(item)}")
+            else:
+                _shape(item, kind, f"{where}.", problems)
+        elif isinstance(kind, list):
+            if not isinstance(item, list):
+                problems.append(f"{where}: expected an array, got {_type_name(item)}")
+                continue
+            for i, element in enumerate(item):
+                if not isinstance(element, dict):
+                    problems.append(f"{where}[{i}]: expected an object, got {_type_name(element)}")
+                else:
+                    _shape(element, kind[0], f"{where}[{i}].", problems)
+                if len(problems) > 5:
+                    return
+        elif not _is(item, kind):
+            problems.append(f"{where}: expected {_expected(kind)}, got {_type_name(item)}")
+
+
+def _expected(kinds: tuple[Any, ...]) -> str:
+    names = {str: "a string", bool: "a boolean", dict: "an object", None: "null"}
+    said = ["a finite number" if float in kinds else "an integer"] if int in kinds else []
+    return " or ".join(said + [names[k] for k in kinds if k in names])
+
+
+def _is(value: Any, kinds: tuple[Any, ...]) -> bool:
+    if value is None:
+        return None in kinds
+    if isinstance(value, bool):  # JSON's true/false are not numbers
+        return bool in kinds
+    if isinstance(value, float) and float in kinds:
+        return math.isfinite(value)
+    return any(k is not None and isinstance(value, k) for k in kinds)
