@@ -231,6 +231,7 @@ def _task_env(items: Sequence[str]) -> list[dict[str, str]]:
 def _deployment_body(args: argparse.Namespace) -> dict[str, Any]:
     import math
 
+    from greenlight import lifecycle
     from greenlight_twin.config import version_problem
 
     spec = Path(args.spec).expanduser().resolve()
@@ -242,6 +243,12 @@ def _deployment_body(args: argparse.Namespace) -> dict[str, Any]:
         problems.append(f"--hook-timeout {args.hook_timeout:g}: expected a finite number of seconds > 0")
     if args.version is not None and (problem := version_problem(args.version, "--version")):
         problems.append(problem)
+    hooks = [h.strip() for h in args.hooks.split(",") if h.strip()] if args.hooks else None
+    by_controller = {"ECS": lifecycle.ECS_STAGES, "CODE_DEPLOY": lifecycle.CODEDEPLOY_HOOKS}
+    known = by_controller.get(_controller(args) or "", lifecycle.ALL_HOOK_NAMES)
+    unknown = [h for h in hooks or () if h not in known]
+    if unknown:
+        problems.append(f"--hooks {', '.join(unknown)}: not a hook of this controller ({', '.join(known)})")
     if problems:
         raise ValueError("; ".join(problems))
     return {
@@ -251,9 +258,18 @@ def _deployment_body(args: argparse.Namespace) -> dict[str, Any]:
         "task_env": _task_env(args.task_env),
         "tasks": args.tasks,
         "hook_timeout": args.hook_timeout,
-        "hooks": [h.strip() for h in args.hooks.split(",") if h.strip()] if args.hooks else None,
+        "hooks": hooks,
         **_rollout(args),
     }
+
+
+def _controller(args: argparse.Namespace) -> str | None:
+    """The controller `twin play` starts (CODE_DEPLOY or ECS); None for `twin deploy`, whose twin is running."""
+    given = getattr(args, "controller", None)
+    if given is None:
+        return None
+    name = str(given).upper().replace("-", "_")
+    return "CODE_DEPLOY" if name == "CODEDEPLOY" else name
 
 
 def _rollout(args: argparse.Namespace) -> dict[str, Any]:
@@ -265,6 +281,11 @@ def _rollout(args: argparse.Namespace) -> dict[str, Any]:
     if args.step_bake is not None and args.strategy == "BLUE_GREEN":
         raise ValueError("--step-bake needs --strategy LINEAR or CANARY")
     percent = args.step_percent if args.strategy == "LINEAR" else args.canary_percent
+    from greenlight_twin.stage import Rollout
+
+    Rollout(args.strategy, percent, args.step_bake).checked()  # ValueError naming the option, before anything starts
+    if args.strategy != "BLUE_GREEN" and _controller(args) not in (None, "ECS"):
+        raise ValueError(f"--strategy {args.strategy} is played by the ECS controller only (--controller ECS)")
     return {"strategy": args.strategy, "percent": percent, "bake": args.step_bake}
 
 

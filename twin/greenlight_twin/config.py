@@ -131,6 +131,14 @@ class TwinConfig:
             isinstance(self.function_timeout, bool) or not isinstance(self.function_timeout, int)
         ):
             problems.append(f"function_timeout {self.function_timeout!r} must be whole seconds")
+        elif self.function_timeout is not None and not 1 <= self.function_timeout <= 900:
+            problems.append(
+                f"function_timeout {self.function_timeout!r} must be from 1 to 900 seconds (Lambda's range)"
+            )
+        if not isinstance(self.health_path, str) or not re.fullmatch(r"/[^\s]*", self.health_path):
+            problems.append(f"health_path {self.health_path!r} must be a path starting with /")
+        if self.service_command is not None and not list(self.service_command):
+            problems.append("service_command is empty: give the command that starts one task, or leave it out")
         if self.pause_stage is not None:
             from greenlight import lifecycle
 
