@@ -368,11 +368,15 @@ def test_engine_expired_deadline_measures_nothing(serve: Callable[..., HttpServe
     spec = spec_with(server.url, [{"name": "h", "http": {"path": "/"}, "count": 3}])
     # WHEN the hook runs
     result = run_hook(spec, HOOK, deadline=Deadline.after(0))
-    # THEN no request is made and the check is INCONCLUSIVE after 0 measurements
+    # THEN no request is made, and the check is an ERROR (nothing measured is no evidence), even when the spec
+    # lets INCONCLUSIVE pass
     (check,) = result.checks
-    assert check.status is Status.INCONCLUSIVE
-    assert check.reason == "deadline reached after 0 of 3 measurements"
+    assert check.status is Status.ERROR
+    assert check.reason == "deadline reached before any of 3 measurements: nothing was measured"
     assert server.requests == []
+    assert not result.succeeded
+    lenient = spec_with(server.url, [{"name": "h", "http": {"path": "/"}, "count": 3}], on_inconclusive="pass")
+    assert not run_hook(lenient, HOOK, deadline=Deadline.after(0)).succeeded
 
 
 # --- runs over several rounds -------------------------------------------------------------------------------
@@ -490,3 +494,22 @@ def test_engine_room_for_a_measurement_counts_only_undecided_checks() -> None:
     assert room_for_a_measurement([done, going], states) == 4.0 + GRACE
     assert room_for_a_measurement([done], states) == 0.0
     assert room_for_a_measurement([done, going]) == 30.0 + GRACE
+
+
+def test_engine_resumed_progress_beyond_count_is_an_error_never_a_verdict() -> None:
+    # GIVEN progress carried between invocations (ECS hookDetails, a durable checkpoint) claiming more passing
+    # measurements than the check's count: something this spec could not have written
+    calls: list[int] = []
+
+    def measure() -> Measurement:
+        calls.append(1)
+        return passed()
+
+    checks = [FnCheck("health", Policy(count=3), measure)]
+    forged = {"health": CheckState(Tally(taken=4, passes=4, pass_run=4), 0.0)}
+    # WHEN the run resumes from it
+    (result,) = run_checks(checks, ctx(), resume=forged)
+    # THEN the check is an ERROR saying why, and nothing was measured
+    assert result.status is Status.ERROR
+    assert result.reason.startswith("resumed progress says 4 measurements, more than count 3")
+    assert calls == []

@@ -98,7 +98,8 @@ def test_decide_early_stop_on_failure_limit_before_count() -> None:
 # --- cut_short: a check stopped by the deadline or by another check's failure ---------------------------
 
 CUT_CASES: list[tuple[str, str, dict[str, Any], Status, str]] = [
-    ("no-measurement", "", {"count": 3}, Status.INCONCLUSIVE, "deadline reached after 0 of 3 measurements"),
+    # Nothing measured (no time was left): no evidence, so ERROR, never INCONCLUSIVE.
+    ("no-measurement", "", {"count": 3}, E, "deadline reached before any of 3 measurements: nothing was measured"),
     ("passing-so-far", "PP", {"count": 5}, Status.INCONCLUSIVE, "deadline reached after 2 of 5 measurements"),
     # Nothing passed before the stop: never INCONCLUSIVE, which on_inconclusive: pass would let through.
     ("tolerated-errors-no-pass", "EE", {"count": 5}, E, "after 2 of 5 measurements, none of which passed"),

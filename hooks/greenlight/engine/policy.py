@@ -79,9 +79,12 @@ def cut_short(measured: Sequence[Status] | Tally, policy: Policy, why: str, *, b
     if decided.final:
         return decided
     t = measured if isinstance(measured, Tally) else Tally.of(measured)
-    if by_deadline and t.taken and not t.passes:
-        # Nothing passed before the stop: never INCONCLUSIVE (which on_inconclusive: pass would let through).
+    if by_deadline and not t.passes:
+        # Nothing passed before the stop, or nothing was measured at all (no time was left): never INCONCLUSIVE,
+        # which on_inconclusive: pass would let through.
         status = Status.FAIL if t.fails else Status.ERROR
+        if not t.taken:
+            return Decision(status, f"{why} before any of {policy.count} measurements: nothing was measured")
         return Decision(status, f"{why} after {t.taken} of {policy.count} measurements, none of which passed")
     return Decision(Status.INCONCLUSIVE, f"{why} after {t.taken} of {policy.count} measurements")
 

@@ -152,6 +152,14 @@ class _Run:
                 paused=True,
             )
 
+        if tally.taken > policy.count:
+            # Progress carried between invocations (ECS hookDetails, a durable checkpoint) that this spec could not
+            # have written: never resumed into a verdict.
+            return result(
+                Decision(
+                    Status.ERROR, f"resumed progress says {tally.taken} measurements, more than count {policy.count}"
+                )
+            )
         decision = decide(tally, policy)
         if decision.final:
             return result(decision)

@@ -138,6 +138,21 @@ def test_ecs_hook_policies_hook_timeout_caps_max_duration(
     assert 5 <= capped <= 6, caplog.text
 
 
+def test_ecs_hook_policies_expired_hook_timeout_fails_even_when_inconclusive_may_pass(
+    ecs_world: Any, spec_env: Callable[..., dict[str, str]], lambda_context: Callable[..., Any]
+) -> None:
+    # GIVEN this hook's own timeout already past, and a spec that lets INCONCLUSIVE pass
+    context = lambda_context()
+    _hook_running(ecs_world, -1, "ROLLBACK", context.invoked_function_arn + ":live")
+    env = spec_env({"POST_TEST_TRAFFIC_SHIFT": [CHECK]}, on_inconclusive="pass")
+    # WHEN the hook runs
+    out = handle(ecs_world.event(), context, aws=ecs_world.aws, env=env)
+    # THEN nothing is measured and, with no evidence at all, it answers FAILED (ERROR), never SUCCEEDED
+    assert out["hookStatus"] == FAILED and _details(out)["verdict"] == "ERROR"
+    assert "nothing was measured" in _details(out)["reason"]
+    assert ecs_world.test.requests == []
+
+
 def test_ecs_hook_policies_far_hook_timeout_changes_nothing(
     ecs_world: Any, spec_env: Callable[..., dict[str, str]], lambda_context: Callable[..., Any], caplog: Any
 ) -> None:
