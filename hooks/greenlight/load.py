@@ -64,8 +64,8 @@ _HEADERS_DOC = 'header -> value, or `{secret: "secretsmanager:NAME[#key]" | "ssm
 def load_schema() -> Obj:
     """The schema of one hook's load section (built on first use: the spec's modules import this one)."""
     # The http check's header values (a string or a secret reference), imported late: the kinds import the spec.
-    from greenlight.checks.http import HEADER_VALUE
-    from greenlight.spec.schema import Duration, Field, Int, ListOf, MapOf, Number, Obj, Str
+    from greenlight.checks.http import HEADER_VALUE, header_problems
+    from greenlight.spec.schema import Duration, Field, Int, ListOf, MapOf, Number, Obj, Str, join
 
     request = Obj(
         {
@@ -74,7 +74,8 @@ def load_schema() -> Obj:
             "headers": Field(MapOf(HEADER_VALUE), default=dict, doc=_HEADERS_DOC),
             "body": Field(Str(), doc="the request body"),
             "weight": Field(Int(min=1, max=1000), default=1, doc="how often it is picked, relative to the others"),
-        }
+        },
+        check=lambda body, path, problems: header_problems(body.get("headers"), join(path, "headers"), problems),
     )
     return Obj(
         {

@@ -150,6 +150,21 @@ def test_load_check_without_enough_answers_fails() -> None:
     assert "answers needed so far" in result.checks[0].reason
 
 
+def test_load_check_with_no_limits_fails_a_load_that_never_got_an_answer() -> None:
+    # GIVEN a green that refuses every connection, and a load check that sets no limit of its own (the error
+    # rate's default holds) or only a latency limit (no latency was ever measured)
+    server = HttpServer().start()
+    url = server.url
+    server.stop()
+    for check, said in (({}, "none of"), ({"max_error_rate": 1, "max_p99_ms": 500}, "no latency measured")):
+        spec = _spec(url, {**check, "min_requests": 5}, {"rate": 20, "timeout": "500ms"}, count=1)
+        # WHEN the hook runs
+        result = run_hook(spec, HOOK, deadline=Deadline.after(10))
+        # THEN the load check fails: answers that are all errors are not a passing load
+        assert result.verdict is Verdict.FAILED, result.reason
+        assert said in result.checks[0].reason and "refused" in result.checks[0].reason
+
+
 def test_load_runs_within_each_round_of_a_resumable_run_and_stops_at_its_pause() -> None:
     # GIVEN a check that needs 10 s of measurements, and a round (an ECS IN_PROGRESS invocation) that pauses at 3 s
     with HttpServer(Reply(200)) as server:

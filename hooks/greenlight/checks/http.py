@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -66,6 +67,29 @@ def jmespath_problem(expr: str) -> str | None:
     return None
 
 
+# RFC 9110 5.1: a field name is a token.
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+
+
+def header_problems(headers: Any, path: str, problems: list[Problem]) -> None:
+    """Header names that are not tokens, and values (or a secret's `prefix`) that could not be sent as one header
+    line: CR, LF or NUL (a second header or request smuggled in), or characters beyond Latin-1 (HTTP sends bytes)."""
+    for name, value in (headers or {}).items() if isinstance(headers, dict) else ():
+        where = join(path, name)
+        if name and not _TOKEN.fullmatch(name):
+            problems.append(Problem(where, f"a header name is letters, digits and !#$%&'*+-.^_`|~, got {name!r}"))
+        for text, at in (
+            (value, where),
+            (value.get("prefix") if isinstance(value, dict) else None, join(where, "prefix")),
+        ):
+            if not isinstance(text, str):
+                continue
+            if any(c in text for c in "\r\n\x00"):
+                problems.append(Problem(at, "header value contains CR, LF or NUL"))
+            elif any(ord(c) > 0xFF for c in text):
+                problems.append(Problem(at, "header value has characters beyond Latin-1, which a header cannot carry"))
+
+
 def _check_body(body: dict[str, Any], path: str, problems: list[Problem]) -> None:
     if body.get("path") is not None and body.get("url") is not None:
         problems.append(Problem(join(path, "url"), "give either 'path' or 'url', not both"))
@@ -74,15 +98,7 @@ def _check_body(body: dict[str, Any], path: str, problems: list[Problem]) -> Non
         problems.append(Problem(join(path, "path"), f"expected a path starting with '/', got {p!r}"))
     if p is not None and any(c in p for c in "\r\n"):
         problems.append(Problem(join(path, "path"), "must not contain CR or LF"))
-    for name in body.get("headers") or {}:
-        if name and any(c in name for c in "\r\n:"):
-            problems.append(Problem(join(join(path, "headers"), name), "header name contains CR, LF or ':'"))
-    for name, value in (body.get("headers") or {}).items():
-        if isinstance(value, str) and any(c in value for c in "\r\n"):
-            problems.append(Problem(join(join(path, "headers"), name), "header value contains CR or LF"))
-        prefix = value.get("prefix") if isinstance(value, dict) else None
-        if isinstance(prefix, str) and any(c in prefix for c in "\r\n"):
-            problems.append(Problem(join(join(join(path, "headers"), name), "prefix"), "contains CR or LF"))
+    header_problems(body.get("headers"), join(path, "headers"), problems)
     if body.get("expect"):
         for expr in body["expect"].get("json") or {}:
             if not isinstance(expr, str) or not expr:

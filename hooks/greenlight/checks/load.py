@@ -10,7 +10,9 @@ from greenlight.spec.schema import Field, Int, Number, Obj
 
 SCHEMA = Obj(
     {
-        "max_error_rate": Field(Number(min=0, max=1), doc="most errors per answered request (0.01: 1 %)"),
+        "max_error_rate": Field(
+            Number(min=0, max=1), default=0.01, doc="most errors per answered request (0.01: 1 %; 1 judges no errors)"
+        ),
         "min_achieved_rate_ratio": Field(
             Number(min=0, max=1), doc="least share of the asked rate actually sent (missed requests lower it)"
         ),
@@ -48,8 +50,11 @@ class LoadCheck(Check):
                 Status.FAIL, f"only {answered} of {self.body['min_requests']} answers needed so far", details=snap
             )
         problems = []
-        limit = self.body.get("max_error_rate")
-        if limit is not None and (snap["error_rate"] or 0.0) > limit:
+        if not snap["completed"]:
+            # Answers that are all errors never make a passing load, whatever the limits tolerate.
+            problems.append(f"none of {answered} requests succeeded ({snap['errors']})")
+        limit = self.body["max_error_rate"]
+        if (snap["error_rate"] or 0.0) > limit:
             problems.append(f"error rate {snap['error_rate']:.2%} above {limit:.2%} ({snap['errors']})")
         ratio = self.body.get("min_achieved_rate_ratio")
         if ratio is not None and snap["achieved_rate"] < ratio * snap["rate"]:
@@ -59,7 +64,9 @@ class LoadCheck(Check):
             )
         p99 = snap["latency_ms"]["p99"]
         most = self.body.get("max_p99_ms")
-        if most is not None and p99 is not None and p99 > most:
+        if most is not None and p99 is None:
+            problems.append(f"no latency measured to hold against max_p99_ms {most:g}")
+        elif most is not None and p99 > most:
             problems.append(f"p99 latency {p99:g}ms above {most:g}ms")
         if problems:
             return Measurement(Status.FAIL, "; ".join(problems), details=snap)
