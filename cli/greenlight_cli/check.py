@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 import sys
 from pathlib import Path
 
@@ -63,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
     from greenlight import lifecycle, plan
     from greenlight import spec as specs
     from greenlight.probe.http import ProbeError, validate_url
+    from greenlight.spec.model import LISTENER_URL
     from greenlight_cli import output
 
     try:
@@ -91,6 +93,13 @@ def run(args: argparse.Namespace) -> int:
                 validate_url(url)
             except ProbeError as exc:
                 print(f"greenlight: {flag}: {exc}", file=sys.stderr)
+                return EXIT_USAGE
+            if not re.fullmatch(LISTENER_URL, url):
+                print(
+                    f"greenlight: {flag}: {url!r} has a query or fragment; a listener URL has none, as each check "
+                    "appends its path to it",
+                    file=sys.stderr,
+                )
                 return EXIT_USAGE
     if not spec.checks_for(hook):
         with_checks = ", ".join(configured) or "none"

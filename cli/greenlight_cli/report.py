@@ -11,6 +11,9 @@ from typing import Any
 
 from greenlight_cli.main import EXIT_OK, EXIT_USAGE
 
+# A report keeps at most 500 measurements per check: far larger is not a report (or is /dev/zero).
+MAX_REPORT_BYTES = 64 * 1024 * 1024
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -45,17 +48,21 @@ def write(
             continue
         path.parent.mkdir(parents=True, exist_ok=True)
         # A lone surrogate (JSON can carry one as a \\u escape) is written as that escape, never a crash.
-        path.write_text(text(report), encoding="utf-8", errors="backslashreplace")
+        try:
+            path.write_text(text(report), encoding="utf-8", errors="backslashreplace")
+        except OSError as exc:  # a failed flush (a full disk, /dev/full) names no file: name it
+            raise OSError(exc.errno, exc.strerror, exc.filename or str(path)) from exc
         written.append(path)
     return written
 
 
 def run(args: argparse.Namespace) -> int:
     from greenlight.reporting.report import ReportFileError, loads
+    from greenlight.spec.loader import read_text_file
 
     source: Path = args.report
     try:
-        report = loads(source.read_text(encoding="utf-8"), where=str(source))
+        report = loads(read_text_file(source, limit=MAX_REPORT_BYTES, what="report"), where=str(source))
     except OSError as exc:
         print(f"greenlight: cannot read {source}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -63,6 +70,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"greenlight: {exc}", file=sys.stderr)
         return EXIT_USAGE
     output = args.output or source.with_suffix(".html")
+    for flag, path in (("-o", output), ("--junit", args.junit)):
+        if path is not None and path.resolve() == source.resolve():
+            print(f"greenlight: {flag} {path} is the report being read; give another file", file=sys.stderr)
+            return EXIT_USAGE
     try:
         for path in write(report, html_path=output, junit_path=args.junit):
             print(path)

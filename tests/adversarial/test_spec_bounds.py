@@ -157,7 +157,10 @@ def test_spec_duration_grammar_accepts(text: Any, seconds: float) -> None:
     assert spec.checks_for(HOOK)[0].policy.interval == seconds
 
 
-@pytest.mark.parametrize("text", ["1s1m", "1m1m", "m", "1d", "-1s", "1e3s", "1.5.2s", "", "ms", "1 minute", True])
+@pytest.mark.parametrize(
+    "text",
+    ["1s1m", "1m1m", "m", "1d", "-1s", "1e3s", "1.5.2s", "", "ms", "1 minute", True, "１０s", "٣s"],
+)
 def test_spec_duration_grammar_refuses(text: Any) -> None:
     # GIVEN something that is not a duration
     # WHEN it is a check's interval

@@ -70,7 +70,8 @@ def test_spec_every_problem_reported_at_once() -> None:
     # THEN each mistake is reported once, with its path
     assert problems == [
         "version: expected a whole number from 1 to 1, got 2",
-        "target.test_url: expected an http:// or https:// URL, or 'auto', got 'ftp://lb'",
+        "target.test_url: expected an http:// or https:// URL with no query or fragment (checks append their path), "
+        "or 'auto', got 'ftp://lb'",
         "target.max_body_bytes: expected a whole number from 1024 to 67108864, got 10",
         "defaults.count: expected a whole number from 1 to 100000, got 0",
         "defaults.timeout: expected a duration such as 250ms, 90s, 2m, 1m30s, 1h or a number of seconds, got 'soon'",
@@ -194,7 +195,7 @@ def test_spec_http_body_mistakes() -> None:
     # THEN each is reported at its path
     prefix = "hooks.AfterAllowTestTraffic[0].http"
     assert f"{prefix}.url: give either 'path' or 'url', not both" in problems
-    assert f"{prefix}.headers.X-Bad: header value contains CR or LF" in problems
+    assert f"{prefix}.headers.X-Bad: header value contains CR, LF or NUL" in problems
     assert any(p.startswith(f"{prefix}.expect.body_matches: cannot use the regular expression") for p in problems)
     assert any(p.startswith(f"{prefix}.expect.json.a[: invalid JMESPath") for p in problems)
 

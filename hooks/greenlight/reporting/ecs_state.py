@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import json
 import math
+import reprlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -60,6 +61,15 @@ CLOCK_SKEW = 300.0
 FINAL_STATUSES = ("SUCCEEDED", "FAILED")
 
 _PATH = f"hookDetails.{STATE_KEY}"
+
+
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxstring, _REPR.maxother, _REPR.maxlist, _REPR.maxdict = 3, 60, 60, 8, 8
+
+
+def _shown(value: Any) -> str:
+    """A value as an error quotes it: short, and never recursing through nesting (a forged state may be deep)."""
+    return _REPR.repr(value)
 
 
 class StateError(ValueError):
@@ -227,19 +237,21 @@ def _string(doc: Mapping[str, Any], key: str, *, required: bool = True) -> str |
     value = doc.get(key)
     if value is None and not required:
         return None
-    _expect(isinstance(value, str) and bool(value), f"{_PATH}.{key}", f"expected a non-empty string, got {value!r}")
+    _expect(
+        isinstance(value, str) and bool(value), f"{_PATH}.{key}", f"expected a non-empty string, got {_shown(value)}"
+    )
     return str(value)
 
 
 def _number(value: Any, path: str) -> float:
     ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-    _expect(ok, path, f"expected a number, got {_type_name(value)} {value!r}")
+    _expect(ok, path, f"expected a number, got {_type_name(value)} {_shown(value)}")
     return float(value)
 
 
 def _count(value: Any, path: str) -> int:
     ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
-    _expect(ok, path, f"expected an integer >= 0, got {value!r}")
+    _expect(ok, path, f"expected an integer >= 0, got {_shown(value)}")
     return int(value)
 
 
@@ -247,7 +259,7 @@ def _tally(value: Any, path: str) -> Tally:
     _expect(
         isinstance(value, list) and len(value) == 6,
         path,
-        "expected [taken, passes, fails, errors, pass_run, error_run] (6 integers), got " + repr(value)[:80],
+        "expected [taken, passes, fails, errors, pass_run, error_run] (6 integers), got " + _shown(value),
     )
     taken, passes, fails, errors, pass_run, error_run = (_count(v, f"{path}[{i}]") for i, v in enumerate(value))
     _expect(passes + fails + errors == taken, path, f"passes+fails+errors ({passes + fails + errors}) != taken {taken}")
@@ -296,7 +308,9 @@ def _results(value: Any) -> dict[str, dict[str, Any]]:
 
 def _weight_pair(value: Any) -> tuple[float | None, float | None]:
     path = f"{_PATH}.w"
-    _expect(isinstance(value, list) and len(value) == 2, path, f"expected [test, production] weights, got {value!r}")
+    _expect(
+        isinstance(value, list) and len(value) == 2, path, f"expected [test, production] weights, got {_shown(value)}"
+    )
     pair = [None if v is None else _number(v, f"{path}[{i}]") for i, v in enumerate(value)]
     return pair[0], pair[1]
 
@@ -311,14 +325,14 @@ def decode(hook_details: Mapping[str, Any] | None, *, now: float) -> HookState |
     _expect(
         version == STATE_VERSION and not isinstance(version, bool),
         f"{_PATH}.v",
-        f"unknown state version {version!r} (this function reads version {STATE_VERSION})",
+        f"unknown state version {_shown(version)} (this function reads version {STATE_VERSION})",
     )
     verdict = doc.get("verdict")
     final = verdict is not None
     if final:
         _expect(isinstance(verdict, str), f"{_PATH}.verdict", f"expected a string, got {_type_name(verdict)}")
         status = doc.get("status")
-        _expect(status in FINAL_STATUSES, f"{_PATH}.status", f"expected SUCCEEDED or FAILED, got {status!r}")
+        _expect(status in FINAL_STATUSES, f"{_PATH}.status", f"expected SUCCEEDED or FAILED, got {_shown(status)}")
         # A final answer may come from an invocation that could not read its event: no identity then.
         stage = _string(doc, "stage", required=False) or ""
         deployment = _string(doc, "resourceArn", required=False) or ""
@@ -334,7 +348,7 @@ def decode(hook_details: Mapping[str, Any] | None, *, now: float) -> HookState |
     _expect(
         isinstance(rounds, int) and not isinstance(rounds, bool) and rounds >= (0 if final else 1),
         f"{_PATH}.round",
-        f"expected an integer >= 1, got {rounds!r}",
+        f"expected an integer >= 1, got {_shown(rounds)}",
     )
     started_at = _number(doc.get("started_at", now if final else None), f"{_PATH}.started_at")
     _expect(

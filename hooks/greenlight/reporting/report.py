@@ -386,4 +386,6 @@ def _is(value: Any, kinds: tuple[Any, ...]) -> bool:
         return bool in kinds
     if isinstance(value, float) and float in kinds:
         return math.isfinite(value)
+    if isinstance(value, int) and int in kinds:
+        return abs(value) < 2**63  # counts and times; a 400-digit number overflows every float the renderers make
     return any(k is not None and isinstance(value, k) for k in kinds)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
@@ -13,6 +15,8 @@ import yaml
 from greenlight.spec.errors import Problem, SpecError, SpecSourceError
 from greenlight.spec.model import Spec, build_spec
 
+# A spec is a few dozen checks: a file far larger than this is a mistake (or /dev/zero).
+MAX_SPEC_BYTES = 1024 * 1024
 # The spec bundled with the hook functions: package data of `greenlight`, read when GREENLIGHT_SPEC is empty.
 BUNDLED_SPEC = "default_spec.yaml"
 BUNDLED_SOURCE = f"greenlight/{BUNDLED_SPEC} (bundled)"
@@ -104,15 +108,35 @@ def read_source(location: str, *, ssm_client: Any = None) -> str:
         except Exception as exc:
             raise SpecSourceError(f"cannot read spec from SSM parameter {name}: {type(exc).__name__}: {exc}") from exc
         return str(value)
+    scheme = location.partition("://")[0]
+    if "://" in location and scheme.isalnum():
+        raise SpecSourceError(f"spec {location!r}: {scheme}:// is not a spec source; give a file path or ssm:/name")
     path = Path(location)
     try:
-        return path.read_text(encoding="utf-8")
+        return read_text_file(path, limit=MAX_SPEC_BYTES, what="spec file")
     except FileNotFoundError as exc:
         raise SpecSourceError(f"spec file not found: {path}") from exc
     except OSError as exc:
         raise SpecSourceError(f"cannot read spec file {path}: {exc.strerror or exc}") from exc
     except UnicodeDecodeError as exc:
         raise SpecSourceError(f"spec file {path} is not UTF-8 text") from exc
+
+
+def read_text_file(path: Path, *, limit: int, what: str) -> str:
+    """The UTF-8 text of a regular file of at most `limit` bytes.
+
+    A FIFO, a device (/dev/zero, /dev/urandom) or a file over the limit is refused before it is read: reading one
+    would hang, or fill the memory. OSError (a message naming the file) when it cannot or must not be read.
+    """
+    info = path.stat()
+    if not stat.S_ISREG(info.st_mode):
+        kind = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file (a FIFO, a device, a socket)"
+        raise OSError(errno.EINVAL, f"it is {kind}", str(path))
+    with path.open("rb") as handle:
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise OSError(errno.EFBIG, f"a {what} is at most {limit // 1024} KiB; this one is larger", str(path))
+    return data.decode("utf-8")
 
 
 def load(
@@ -123,6 +147,8 @@ def load(
 ) -> Spec:
     """Load and validate a spec from `location`, else GREENLIGHT_SPEC, else the bundled file."""
     environ = os.environ if env is None else env
+    if location is not None and not location.strip():
+        raise SpecSourceError("the spec location is empty: give a file path or ssm:/name")
     where = location or environ.get("GREENLIGHT_SPEC")
     if not where:
         return load_text(bundled_text(), source=BUNDLED_SOURCE, env=environ)

@@ -14,14 +14,18 @@ from greenlight.checks import KINDS, Check, Destination, Target, TlsSettings, ch
 from greenlight.engine.policy import Policy
 from greenlight.load import LOAD_HOOKS, LoadSpec, hook_problems, load_schema
 from greenlight.probe import redact
-from greenlight.spec.errors import Problem, SpecError
+from greenlight.spec.errors import Problem, SpecError, under_secret_header
 from greenlight.spec.schema import Bool, Duration, Field, Int, ListOf, Obj, Str, Type, join, show
 
 AUTO = "auto"
 SUPPORTED_VERSIONS = (1,)
 
-URL = Str(pattern=r"https?://[^\s/?#]+(/[^\s]*)?", pattern_doc="an http:// or https:// URL, or 'auto'")
-URL_OR_AUTO = Str(pattern=r"auto|https?://[^\s/?#]+(/[^\s]*)?", pattern_doc="an http:// or https:// URL, or 'auto'")
+# A listener URL: each check's path is appended to it, so a query or fragment would swallow every path.
+LISTENER_URL = r"https?://[^\s/?#]+(/[^\s?#]*)?"
+URL_OR_AUTO = Str(
+    pattern=f"auto|{LISTENER_URL}",
+    pattern_doc="an http:// or https:// URL with no query or fragment (checks append their path), or 'auto'",
+)
 
 
 def _tls_problems(tls: dict[str, Any], path: str, problems: list[Problem]) -> None:
@@ -234,6 +238,7 @@ class Spec:
         return self.test_url_auto or self.prod_url_auto
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _VAR = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
@@ -245,6 +250,11 @@ def expand(value: Any, env: Mapping[str, str], path: str, problems: list[Problem
             if m.group(0) == "$${":
                 return "${"
             name, default = m.group(1), m.group(2)
+            if default is not None and "${" in default:
+                problems.append(
+                    Problem(path, f"the default of ${{{name}}} holds another ${{...}}, which is not expanded")
+                )
+                return m.group(0)
             if name in env:
                 found = env[name]
             elif default is not None:
@@ -258,7 +268,18 @@ def expand(value: Any, env: Mapping[str, str], path: str, problems: list[Problem
 
         # A value expanded into a secret-looking field (headers.Authorization, X-Api-Key, ...) is a credential
         # from here on: every output of the process masks it (greenlight.probe.redact).
-        sensitive = redact.is_secret_header(path.rpartition(".")[2])
+        # Also a list item of such a header (`Authorization[0]`); not the name of a secret to fetch (`.secret`).
+        sensitive = under_secret_header(path) and not path.endswith(".secret")
+        if "${" in _VAR.sub("", value):
+            problems.append(
+                Problem(
+                    path,
+                    "a ${ that is not a reference: write ${NAME} or ${NAME:-default} (NAME: letters, digits and _, "
+                    "not starting with a digit), or $${ for a literal ${",
+                )
+            )
+        if _SURROGATE.search(value):
+            problems.append(Problem(path, "holds a lone surrogate (such as \\ud800), which is not text"))
         expanded = _VAR.sub(sub, value)
         if sensitive and expanded != value:
             for form in redact.header_secrets(expanded):
@@ -267,6 +288,11 @@ def expand(value: Any, env: Mapping[str, str], path: str, problems: list[Problem
     if isinstance(value, list):
         return [expand(v, env, join(path, i), problems) for i, v in enumerate(value)]
     if isinstance(value, dict):
+        for key in value:
+            if isinstance(key, str) and "${" in key:
+                problems.append(Problem(join(path, key), "${...} is expanded in values only, not in keys"))
+            elif isinstance(key, str) and _SURROGATE.search(key):
+                problems.append(Problem(path, "a key holds a lone surrogate (such as \\ud800), which is not text"))
         return {k: expand(v, env, join(path, str(k)), problems) for k, v in value.items()}
     return value
 

@@ -62,6 +62,8 @@ def compile_pattern(pattern: str) -> Any:
         raise RegexError(f"a pattern of {len(pattern)} characters is longer than {MAX_PATTERN}")
     try:
         return re2.compile(pattern, _options())
+    except UnicodeEncodeError:
+        raise RegexError("the pattern holds a lone surrogate (such as \\ud800), which RE2 cannot take") from None
     except re2.error as exc:
         detail = exc.args[0].decode("utf-8", "replace") if exc.args and isinstance(exc.args[0], bytes) else str(exc)
         hint = next((h for marker, h in _HINTS if marker in detail), "")

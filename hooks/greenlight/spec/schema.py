@@ -167,7 +167,7 @@ class Bool(Type):
 # A duration is a plain number of seconds, or one or more `<number><unit>` parts, largest unit first and
 # each unit at most once: `250ms`, `90s`, `2m`, `1h`, `1m30s`, `1h2m3.5s`. Numbers have at most 9 digits
 # before the point, so no string can name a time too large for a float.
-_NUM = r"\d{1,9}(?:\.\d{1,9})?"
+_NUM = r"[0-9]{1,9}(?:\.[0-9]{1,9})?"  # ASCII digits only: `\d` would take `１０s` and `٣s`
 _DURATION = re.compile(rf"({_NUM}h)?({_NUM}m(?!s))?({_NUM}s)?({_NUM}ms)?")
 _PLAIN = re.compile(_NUM)
 _UNIT = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
