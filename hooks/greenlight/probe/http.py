@@ -107,8 +107,9 @@ def is_special_invalid(host: str) -> bool:
 
 
 def _embedded_ipv4(addr: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
-    """The IPv4 address an IPv6 address stands for: IPv4-mapped (::ffff:a.b.c.d), IPv4-compatible (::a.b.c.d),
-    NAT64 (64:ff9b::a.b.c.d, RFC 6052) or 6to4 (2002:AABB:CCDD::, RFC 3056); None for a native one."""
+    """The IPv4 address an IPv6 address stands for: IPv4-mapped (::ffff:a.b.c.d), IPv4-translated
+    (::ffff:0:a.b.c.d), IPv4-compatible (::a.b.c.d), NAT64 (64:ff9b::a.b.c.d, RFC 6052) or 6to4
+    (2002:AABB:CCDD::, RFC 3056); None for a native one."""
     if addr.ipv4_mapped is not None:
         return addr.ipv4_mapped
     if addr.sixtofour is not None:
@@ -117,6 +118,8 @@ def _embedded_ipv4(addr: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
     if value >> 32 == 0 and value > 1:  # ::a.b.c.d, less :: and ::1
         return ipaddress.IPv4Address(value & 0xFFFFFFFF)
     if value >> 32 == 0x0064FF9B << 64:
+        return ipaddress.IPv4Address(value & 0xFFFFFFFF)
+    if value >> 32 == 0xFFFF0000:  # IPv4-translated, ::ffff:0:a.b.c.d (RFC 2765)
         return ipaddress.IPv4Address(value & 0xFFFFFFFF)
     return None
 
@@ -243,6 +246,14 @@ class _Registry:
             for sock in self.sockets:
                 self._cut(sock)
 
+    def close(self) -> None:
+        """Close the registered duplicates (the connections themselves belong to their sessions)."""
+        with self.lock:
+            for sock in self.sockets:
+                with contextlib.suppress(OSError):
+                    sock.close()
+            self.sockets.clear()
+
     @staticmethod
     def _cut(sock: socket.socket) -> None:
         with contextlib.suppress(OSError):
@@ -300,7 +311,10 @@ def _guarded_new_conn(conn: HTTPConnection, connect: Any) -> socket.socket:
             registry.blocked = why
         raise NewConnectionError(conn, f"refused to connect: {why}")
     if registry is not None:
-        registry.add(sock)
+        # A duplicate of the descriptor: for https urllib3 wraps this socket in TLS, which detaches it (its fd
+        # becomes -1), so shutting down the original would no longer cut anything. shutdown() on the duplicate
+        # ends the connection itself, a TLS handshake or a dripped record included.
+        registry.add(sock.dup())
     return sock
 
 
@@ -449,6 +463,7 @@ def _send_once(req: Request, hop: _Hop, deadline: float, secrets: list[str]) -> 
         watchdog.cancel()
         _local.registry = None
         session.close()
+        registry.close()
 
 
 def _next_hop(hop: _Hop, status: int, location: str, req: Request) -> _Hop:
@@ -505,7 +520,10 @@ def fetch(req: Request) -> Response:
                 "redirect", f"more than {req.follow_redirects} redirect(s), last to {redact.url(location)}"
             )
         hops.append(hop.url)
-        hop = _next_hop(hop, resp.status, location, req)
+        try:
+            hop = _next_hop(hop, resp.status, location, req)
+        except ValueError as exc:  # urlsplit: a port out of range, a malformed IPv6 literal
+            raise ProbeError("redirect", f"redirect to {redact.url(location)} refused: {exc}") from None
     return Response(
         status=resp.status,
         headers=resp.headers,

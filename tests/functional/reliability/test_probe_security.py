@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import logging
+import time
 import tracemalloc
 from pathlib import Path
 from typing import Any
@@ -72,12 +73,12 @@ P = f"hooks.{HOOK}[0].http"
             "credentials in URLs",
         ),
         ({"path": "/health\r\nX-Injected: 1"}, {}, f"{P}.path", "CR or LF"),
-        ({"path": "/h", "headers": {"X-A": "a\r\nX-B: b"}}, {}, f"{P}.headers.X-A", "CR or LF"),
+        ({"path": "/h", "headers": {"X-A": "a\r\nX-B: b"}}, {}, f"{P}.headers.X-A", "CR, LF or NUL"),
         (
             {"path": "/h", "headers": {"Authorization": {"secret": "ssm:/x", "prefix": "Bearer \r\nX-B: b"}}},
             {},
             f"{P}.headers.Authorization.prefix",
-            "CR or LF",
+            "CR, LF or NUL",
         ),
         ({"url": "http://169.254.169.254/latest/meta-data/"}, {}, f"{P}.url", "instance-metadata"),
     ],
@@ -370,6 +371,15 @@ def test_redirect_limit_is_enforced() -> None:
     assert len(green.requests) == 3
 
 
+def test_redirect_to_a_port_out_of_range_is_a_redirect_error_naming_it() -> None:
+    # GIVEN a listener that redirects to port 99999, with a token in the query
+    with HttpServer(redirect("http://127.0.0.1:99999/x?token=abc123def")) as green, pytest.raises(ProbeError) as caught:
+        fetch(Request("GET", green.url_for("/"), follow_redirects=2))
+    # THEN the probe's own error names the redirect (masked), not a library's ValueError
+    assert caught.value.kind == "redirect"
+    assert "redirect to http://127.0.0.1:99999/x?token=*** refused: Port out of range" in str(caught.value)
+
+
 # --- 16: TLS ------------------------------------------------------------------------------------------
 
 
@@ -391,6 +401,21 @@ def test_tls_server_name_presents_the_service_host_through_the_load_balancer_add
     assert result.checks[0].status.value == "PASS", result.checks[0].reason
     assert server.seen.sni == [SERVICE]
     assert server.seen.hosts == [SERVICE]
+
+
+def test_tls_peer_dripping_its_answer_is_cut_at_the_probes_timeout(pki: Pki) -> None:
+    # GIVEN a TLS server that, after the handshake, sends one byte of a header every 0.2 s (no read times out)
+    with TlsServer(pki.leaf("drip")) as server:
+        request = Request("GET", f"{server.url}/drip", timeout=1.5, tls=TlsSettings(insecure=True))
+        started = time.monotonic()
+        # WHEN it is probed with a 1.5 s timeout
+        with pytest.raises(ProbeError) as caught:
+            fetch(request)
+        took = time.monotonic() - started
+    # THEN the wall-clock watchdog cuts the TLS connection at the timeout (the socket urllib3 wrapped in TLS is
+    # cut too, not only the plain one it started from) and the error says the answer did not complete
+    assert caught.value.kind == "timeout" and "did not complete" in str(caught.value)
+    assert took < 6.0, f"the probe took {took:.1f}s, while the server drips for 10 s"
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ import contextlib
 import datetime as dt
 import ssl
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -130,6 +131,16 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802 - the base class's name
         self.server.seen.hosts.append(self.headers.get("Host"))
+        if self.path == "/drip":
+            # A hostile peer: after the handshake, one byte of a header every 0.2 s for up to 10 s, so no single
+            # read ever times out while the answer never completes.
+            self.wfile.write(b"HTTP/1.1 200 OK\r\n")
+            with contextlib.suppress(OSError):
+                for _ in range(50):
+                    self.wfile.write(b"X")
+                    self.wfile.flush()
+                    time.sleep(0.2)
+            return
         body = b'{"status": "ok"}'
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
