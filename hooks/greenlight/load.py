@@ -56,6 +56,9 @@ _WHY_NOT = {
     "POST_PRODUCTION_TRAFFIC_SHIFT": "production traffic already goes to green",
 }
 
+# Bounds of one load's requests: what a spec can list, and the weighted cycle built from them before the load starts.
+MAX_REQUESTS = 50
+MAX_TOTAL_WEIGHT = 1000
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 _HEADERS_DOC = 'header -> value, or `{secret: "secretsmanager:NAME[#key]" | "ssm:/name", prefix: "Bearer "}`'
 
@@ -84,9 +87,26 @@ def load_schema() -> Obj:
             "duration": Field(Duration(min=1, max=3600), doc="longest load; default: until the verdict"),
             "timeout": Field(Duration(min=0.05, max=30), default=5.0, doc="wall-clock bound of one request"),
             "pick": Field(Str(choices=("round_robin", "weighted")), default="round_robin"),
-            "requests": Field(ListOf(request, min_len=1), default=lambda: [{}], doc="what is sent"),
-        }
+            "requests": Field(
+                ListOf(request, min_len=1, max_len=MAX_REQUESTS), default=lambda: [{}], doc="what is sent"
+            ),
+        },
+        check=_weights_problems,
     )
+
+
+def _weights_problems(body: Mapping[str, Any], path: str, problems: list[Problem]) -> None:
+    """The weighted cycle is built before the load starts: its length (the weights' sum) is bounded."""
+    from greenlight.spec.errors import Problem
+    from greenlight.spec.schema import join
+
+    total = sum(r.get("weight") or 1 for r in body.get("requests") or () if isinstance(r, dict))
+    if body.get("pick") == "weighted" and total > MAX_TOTAL_WEIGHT:
+        problems.append(
+            Problem(
+                join(path, "requests"), f"the weights add up to {total}; at most {MAX_TOTAL_WEIGHT} (they are ratios)"
+            )
+        )
 
 
 def hook_problems(hook: str, path: str, problems: list[Problem]) -> None:
@@ -285,7 +305,8 @@ class LoadRun:
         except Exception:  # a library's error, not the probe's: still an error of the load
             self._record(None, "internal")
         else:
-            kind = None if resp.status < 400 else f"http_{resp.status // 100}xx"
+            # A final 1xx (103 alone) or a status HTTP does not define is no answer: an error like a 5xx.
+            kind = None if 200 <= resp.status < 400 else f"http_{resp.status // 100}xx"
             self._record(resp.elapsed_ms, kind, resp.status)
         finally:
             self._slots.release()

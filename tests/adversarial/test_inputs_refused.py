@@ -177,6 +177,16 @@ def test_credential_header_of_the_wrong_form_is_refused_without_quoting_it(value
         assert token not in redact.mask_text(f"green echoed {token}")
 
 
+def test_load_with_too_many_requests_or_weights_is_refused_at_spec_time() -> None:
+    # GIVEN load sections whose weighted cycle (built before the load starts) would take minutes to build
+    many = [{"path": "/", "weight": 1000}] * 300
+    heavy = [{"path": "/a", "weight": 1000}, {"path": "/b", "weight": 1000}]
+    for requests, said in ((many, "expected at most 50 item(s), got 300"), (heavy, "the weights add up to 2000")):
+        doc = {**with_check({"path": "/"}), "load": {HOOK: {"rate": 1, "pick": "weighted", "requests": requests}}}
+        # THEN each is a spec error naming the requests
+        assert any(p.startswith(f"load.{HOOK}.requests: ") and said in p for p in problems(doc)), said
+
+
 # --- twin play options ----------------------------------------------------------------------------------------
 
 

@@ -44,6 +44,7 @@ SPELLINGS = [
     "[::ffff:169.254.169.254]",  # IPv4-mapped IPv6
     "[::ffff:a9fe:a9fe]",
     "[::169.254.169.254]",  # IPv4-compatible IPv6
+    "[::ffff:0:a9fe:a9fe]",  # IPv4-translated IPv6 (RFC 2765)
     "[64:ff9b::a9fe:a9fe]",  # NAT64
     "[2002:a9fe:a9fe::1]",  # 6to4
     "[fd00:ec2::254]",  # EC2 metadata over IPv6

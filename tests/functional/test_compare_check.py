@@ -108,12 +108,40 @@ def test_compare_unreachable_green_fails(serve: Callable[..., HttpServer], refus
 def test_compare_error_status_decides_what_an_error_is(serve: Callable[..., HttpServer]) -> None:
     # GIVEN a green that answers 404 everywhere, where blue answers 200
     blue, green = serve(Reply()), serve(Reply(status=404))
-    # WHEN 404 is not an error (the default: 5xx) and when it is
-    lenient = measure(blue.url, green.url, {"samples": 10})
-    strict = measure(blue.url, green.url, {"samples": 10, "error_status": ["4xx", "5xx"]})
-    # THEN only the second fails
-    assert lenient.status is Status.PASS, lenient.reason
+    # WHEN 4xx is an error (the default: 4xx and 5xx) and when only 5xx is
+    strict = measure(blue.url, green.url, {"samples": 10})
+    lenient = measure(blue.url, green.url, {"samples": 10, "error_status": ["5xx"]})
+    # THEN only the first fails: a green that has lost the path never passes by default
     assert strict.status is Status.FAIL and strict.details["green"]["failures"] == {"404": 10}
+    assert lenient.status is Status.PASS, lenient.reason
+
+
+def test_compare_status_outside_200_599_is_an_error_whatever_error_status_says(
+    serve: Callable[..., HttpServer],
+) -> None:
+    # GIVEN a green answering a status HTTP does not define, where blue answers 200
+    blue, green = serve(Reply()), serve(Reply(status=999))
+    # WHEN compared with only 5xx counted as errors
+    m = measure(blue.url, green.url, {"samples": 10, "error_status": ["5xx"]})
+    # THEN green's answers are errors, and it fails
+    assert m.status is Status.FAIL, m.reason
+    assert m.details["green"]["failures"] == {"999": 10}
+
+
+def test_compare_green_with_no_good_answer_fails_whatever_blue_did(serve: Callable[..., HttpServer]) -> None:
+    # GIVEN a blue that never answers within the request timeout (so blue is all errors too, or too few to judge),
+    # a green that answers 500, and a spec that lets NODATA pass
+    blue, green = serve(Reply(delay=2)), serve(Reply(status=500))
+    # WHEN compared
+    m = measure(
+        blue.url,
+        green.url,
+        {"samples": 5, "min_samples": 3, "request_timeout": "300ms", "on_no_data": "pass"},
+        timeout=5,
+    )
+    # THEN green fails: not one of its answers was good, so nothing can excuse it
+    assert m.status is Status.FAIL, m.reason
+    assert m.reason.startswith("none of green's") and m.details["green"]["failures"].get("500")
 
 
 def test_compare_stops_at_the_timeout_and_says_so(serve: Callable[..., HttpServer]) -> None:

@@ -54,6 +54,10 @@ def test_judge_errors_outcomes() -> None:
     assert judge_errors(10, 50, 0, 50, **{**ERRORS, "max_increase": 0.5}).outcome == MARGINAL
     assert judge_errors(1, 50, 0, 50, **ERRORS).outcome == PASS
     assert judge_errors(0, 5, 0, 50, **ERRORS).outcome == NODATA
+    # too little of blue to compare with: NODATA, unless green alone already errs beyond max_increase
+    assert judge_errors(0, 50, 0, 5, **ERRORS).outcome == NODATA
+    assert judge_errors(50, 50, 0, 5, **ERRORS).outcome == FAIL
+    assert judge_errors(5, 50, 0, 5, **{**ERRORS, "max_increase": 0.2}).outcome == NODATA
 
 
 @pytest.mark.parametrize(

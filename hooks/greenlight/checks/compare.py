@@ -14,7 +14,8 @@ A difference the test does not find significant is a PASS, however large it look
 to tell, the check does not guess (so a same-build comparison is not PASS in at most about `alpha` of runs
 per metric).
 
-Each metric is PASS, MARGINAL, FAIL or NODATA (fewer than `min_samples` on a side); the outcome is the worst
+Each metric is PASS, MARGINAL, FAIL or NODATA (fewer than `min_samples` on a side, except that a green
+whose own error rate already exceeds `max_error_rate_increase` FAILs whatever blue gave); the outcome is the worst
 of them (FAIL, then NODATA, then MARGINAL) and the score, Kayenta's, is the share of metrics that pass, a
 marginal one counting half. The engine's measurement is PASS for PASS and MARGINAL (FAIL for MARGINAL with
 `marginal: fail`), FAIL for FAIL, and what `on_no_data` says for NODATA. The samples are in the details.
@@ -126,6 +127,17 @@ def judge_errors(
         "green": {"errors": green_errors, "total": green_total},
         "blue": {"errors": blue_errors, "total": blue_total},
     }
+    if green_total >= min_samples > blue_total and green_errors / green_total > max_increase:
+        # No baseline to compare with, but green alone already fails more than any baseline could excuse (blue's
+        # rate is at least 0): a blue that hangs or is down must not turn green's errors into no data.
+        return Judgement(
+            what,
+            FAIL,
+            f"{what}: green {green_errors}/{green_total} ({green_errors / green_total:.1%}) with no baseline "
+            f"(blue {blue_total} request(s), fewer than min_samples {min_samples}): more than "
+            f"max_error_rate_increase {max_increase:g} above any blue rate",
+            details,
+        )
     if green_total < min_samples or blue_total < min_samples:
         return Judgement(
             what,
@@ -261,8 +273,8 @@ SCHEMA = Obj(
         ),
         "error_status": Field(
             ListOf(STATUS_ITEM, min_len=1, scalar_ok=True),
-            default=lambda: ["5xx"],
-            doc="answers that count as errors (codes or classes); no answer at all is one too",
+            default=lambda: ["4xx", "5xx"],
+            doc="answers that count as errors (codes or classes); no answer, or a status outside 200-599, is one too",
         ),
         **JUDGING,
     },
@@ -334,7 +346,8 @@ class CompareCheck(HttpCheck):
             side.record(exc.kind)
             return
         side.sent += 1
-        if status_matches(resp.status, self.body["error_status"]):
+        if not 200 <= resp.status <= 599 or status_matches(resp.status, self.body["error_status"]):
+            # A final 1xx (103 Early Hints alone) or a status HTTP does not define is no answer to compare.
             side.record(str(resp.status))
         else:
             side.latencies.append(resp.elapsed_ms)
@@ -379,6 +392,10 @@ class CompareCheck(HttpCheck):
         )
         details: dict[str, Any] = {"samples": planned, "blue": blue.details(), "green": green.details()}
         m = measurement(comparison, body, details)
+        if green.sent and green.errors == green.sent:
+            # Not one answer from green that is not an error: whatever blue did (down, hanging, failing as much),
+            # there is nothing green got right to compare, and NODATA must not let it pass.
+            m = replace(m, status=Status.FAIL, reason=f"none of green's {green.sent} request(s) succeeded; {m.reason}")
         if min(blue.sent, green.sent) < planned:
             note = (
                 f"; stopped after {blue.sent} blue and {green.sent} green of {planned} request(s) each, at the end of "

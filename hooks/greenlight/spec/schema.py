@@ -222,6 +222,7 @@ class ListOf(Type):
     item: Type
     min_len: int = 0
     scalar_ok: bool = False  # a single item may stand for a one-item list
+    max_len: int | None = None
 
     @property
     def description(self) -> str:  # type: ignore[override]
@@ -235,6 +236,9 @@ class ListOf(Type):
             return None
         if len(value) < self.min_len:
             problems.append(Problem(path, f"expected at least {self.min_len} item(s), got {show(value)}"))
+            return None
+        if self.max_len is not None and len(value) > self.max_len:
+            problems.append(Problem(path, f"expected at most {self.max_len} item(s), got {len(value)}"))
             return None
         return [self.item.validate(v, join(path, i), problems) for i, v in enumerate(value)]
 
