@@ -63,7 +63,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from greenlight import lifecycle, plan
     from greenlight import spec as specs
-    from greenlight.probe.http import ProbeError, validate_url
+    from greenlight.probe.http import ProbeError, forbidden_ip, parse_ip, validate_url
     from greenlight.spec.model import LISTENER_URL
     from greenlight_cli import output
 
@@ -90,9 +90,16 @@ def run(args: argparse.Namespace) -> int:
     for flag, url in (("--test-url", args.test_url), ("--prod-url", args.prod_url)):
         if url:
             try:
-                validate_url(url)
+                _, host = validate_url(url)
             except ProbeError as exc:
                 print(f"greenlight: {flag}: {exc}", file=sys.stderr)
+                return EXIT_USAGE
+            literal = parse_ip(host)
+            if literal is not None and forbidden_ip(literal):
+                print(
+                    f"greenlight: {flag}: {host} is a link-local or instance-metadata address, never probed",
+                    file=sys.stderr,
+                )
                 return EXIT_USAGE
             if not re.fullmatch(LISTENER_URL, url):
                 print(

@@ -72,6 +72,21 @@ def test_listener_url_flag_with_a_query_is_refused_before_probing(
     assert [r.path for r in server.requests] == ["/missing"]
 
 
+@pytest.mark.parametrize("url", ["http://169.254.169.254", "http://0xa9fea9fe:80", "http://[::ffff:169.254.169.254]"])
+def test_listener_url_flag_naming_a_metadata_address_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], url: str
+) -> None:
+    # GIVEN a metadata address on --test-url (in the spec it is a spec error; on the flag it was refused only
+    # when probed, exit 1, as if green had failed)
+    spec = tmp_path / "s.yaml"
+    spec.write_text(yaml.safe_dump(with_check({"path": "/"})))
+    # WHEN greenlight check runs with it
+    code = main(["check", "--spec", str(spec), "--quiet", "--test-url", url])
+    # THEN it is a usage error naming the flag
+    assert code == EXIT_USAGE
+    assert "--test-url" in capsys.readouterr().err
+
+
 # --- where the spec comes from --------------------------------------------------------------------------------
 
 
