@@ -11,8 +11,6 @@ Nothing asserts on wall time beyond "before the Lambda context's deadline".
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +19,6 @@ import pytest
 pytest.register_assert_rewrite("runtime_support")  # its assertions explain themselves too
 from runtime_support import HOOK, Twin, http_spec, invoke_timed, write_spec  # noqa: E402
 
-from greenlight.checks import KINDS, Check, CheckContext  # noqa: E402
-from greenlight.engine.model import Measurement, Status  # noqa: E402
-from greenlight.spec.schema import Field, Obj, Str  # noqa: E402
 from greenlight_twin.aws import faults  # noqa: E402
 from support.servers import SilentServer  # noqa: E402
 
@@ -55,11 +50,11 @@ def test_time_hanging_target_with_a_one_second_reserve_reports_in_time(
     assert twin.execution().reports == ("Failed",)
 
 
-@pytest.mark.usefixtures("ignoring_kind")
+@pytest.mark.usefixtures("hanging_kind")
 def test_time_spec_report_reserve_below_the_default_reports_in_time(twin: Twin, tmp_path: Path) -> None:
     # GIVEN a spec that keeps only 1 s for the report (the default is 15 s), a 17 s Lambda (the default reserve
     #       applies until the spec is read), and a check that ignores its timeout and the deadline
-    check = {"name": "stuck", "ignores_bounds": {"where": "measure"}, "timeout": "30s", "count": 3}
+    check = {"name": "stuck", "hang": {"where": "measure"}, "timeout": "30s", "count": 3}
     doc = {**http_spec("http://127.0.0.1:9", checks=[check]), "settings": {"report_reserve": "1s"}}
     spec = write_spec(tmp_path, doc)
     # WHEN the hook runs (the function sets no reserve of its own)
@@ -161,33 +156,7 @@ def test_time_aws_call_that_hangs_before_measuring_is_bounded_by_the_reserve(
     assert said in timed.outcome["reason"]
 
 
-class IgnoresEveryBound(Check):
-    """A throwaway kind that ignores its timeout and the deadline: it blocks in `where` until the test ends.
-
-    What the runner's backstops are for: a probe honours its own timeout, a badly written check does not."""
-
-    kind = "ignores_bounds"
-    schema = Obj({"where": Field(Str(choices=("prepare", "measure")), default="measure")})
-    release = threading.Event()
-
-    def prepare(self, ctx: CheckContext) -> None:
-        if self.body["where"] == "prepare":
-            self.release.wait(120)
-
-    def measure(self, ctx: CheckContext) -> Measurement:
-        self.release.wait(120)
-        return Measurement(Status.PASS, "released")
-
-
-@pytest.fixture
-def ignoring_kind(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setitem(KINDS, "ignores_bounds", f"{__name__}:IgnoresEveryBound")
-    IgnoresEveryBound.release.clear()
-    yield
-    IgnoresEveryBound.release.set()
-
-
-@pytest.mark.usefixtures("ignoring_kind")
+@pytest.mark.usefixtures("hanging_kind")
 @pytest.mark.parametrize("where", ["prepare", "measure"])
 @pytest.mark.parametrize("lambda_seconds", [3.0, 5.0])
 def test_time_check_that_ignores_every_bound_with_a_one_second_reserve_reports_in_time(
@@ -196,7 +165,7 @@ def test_time_check_that_ignores_every_bound_with_a_one_second_reserve_reports_i
     # GIVEN a check that blocks in `where` past its 30 s timeout, and a 1 s reserve: the runner's backstop
     #       (GRACE past a measurement's bound) and its wait for the check's thread must both end by the run's
     #       deadline, or the report lands after the Lambda's
-    check = {"name": "stuck", "ignores_bounds": {"where": where}, "timeout": "30s", "count": 3}
+    check = {"name": "stuck", "hang": {"where": where}, "timeout": "30s", "count": 3}
     spec = write_spec(tmp_path, http_spec("http://127.0.0.1:9", checks=[check]))
     # WHEN the hook runs
     timed = invoke_timed(twin, spec, seconds=lambda_seconds, env={"GREENLIGHT_REPORT_RESERVE": "1"})

@@ -14,22 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from greenlight_twin.functions import RieNotFoundError, find_rie
-
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "examples" / "twin" / "demo.yaml"
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def rie() -> Path:
-    if not sys.platform.startswith("linux"):
-        pytest.skip("the Lambda Runtime Interface Emulator is a Linux binary")
-    try:
-        return find_rie()
-    except RieNotFoundError as exc:
-        pytest.skip(f"Lambda Runtime Interface Emulator unavailable: {exc}")
 
 
 @pytest.fixture
@@ -45,14 +33,14 @@ def green_never_starts(tmp_path: Path) -> str:
     return f"{script} {{port}}"
 
 
-def play(rie: Path, *args: str) -> tuple[int, dict]:
+def play(rie_binary: Path, *args: str) -> tuple[int, dict]:
     done = subprocess.run(
         [sys.executable, "-m", "greenlight_cli", "twin", "play", "--spec", str(DEMO), "--json", *args],
         capture_output=True,
         text=True,
         timeout=180,
         check=False,
-        env={**os.environ, "GREENLIGHT_RIE": str(rie)},
+        env={**os.environ, "GREENLIGHT_RIE": str(rie_binary)},
     )
     assert "Traceback" not in done.stderr, done.stderr
     return done.returncode, json.loads(done.stdout)
@@ -60,11 +48,11 @@ def play(rie: Path, *args: str) -> tuple[int, dict]:
 
 @pytest.mark.parametrize(("expect", "code"), [("rolled-back", 1), ("rolled-back-other", 0)])
 def test_twin_outcome_green_that_never_started_is_not_a_rejection_by_the_spec(
-    rie: Path, green_never_starts: str, expect: str, code: int
+    rie_binary: Path, green_never_starts: str, expect: str, code: int
 ) -> None:
     # GIVEN green's tasks exit as soon as they start: no hook can run
     # WHEN the deployment is played, expecting a rollback by a hook, or one for another reason
-    returned, outcome = play(rie, "--service-command", green_never_starts, "--expect", expect)
+    returned, outcome = play(rie_binary, "--service-command", green_never_starts, "--expect", expect)
     print(f"[twin] green never started, --expect {expect}: exit {returned}, {outcome['reason']}")
     # THEN it was not promoted, no hook ran, the cause is "other": --expect rolled-back fails, rolled-back-other passes
     assert outcome["promoted"] is False and outcome["hooks"] == []
@@ -72,10 +60,10 @@ def test_twin_outcome_green_that_never_started_is_not_a_rejection_by_the_spec(
     assert returned == code
 
 
-def test_twin_outcome_failed_hook_is_a_rejection_by_the_spec(rie: Path) -> None:
+def test_twin_outcome_failed_hook_is_a_rejection_by_the_spec(rie_binary: Path) -> None:
     # GIVEN green answers /health with 503
     # WHEN the deployment is played expecting the spec to reject it
-    returned, outcome = play(rie, "--green-env", "FAULT_UNHEALTHY=true", "--expect", "rolled-back")
+    returned, outcome = play(rie_binary, "--green-env", "FAULT_UNHEALTHY=true", "--expect", "rolled-back")
     print(f"[twin] unhealthy green, --expect rolled-back: exit {returned}, {outcome['reason']}")
     # THEN a hook failed, and --expect rolled-back holds
     assert outcome["rollback_cause"] == "hook-failed"

@@ -17,8 +17,6 @@ from typing import Any
 import pytest
 from ecs_contract import problems_with_codedeploy_hook_event, problems_with_ecs_hook_event
 
-from greenlight_twin.functions import RieNotFoundError, find_rie
-
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,21 +51,13 @@ hooks:
 """
 
 
-@pytest.fixture(scope="module")
-def rie() -> Path:
-    try:
-        return find_rie()
-    except RieNotFoundError as exc:
-        pytest.skip(f"Lambda Runtime Interface Emulator unavailable: {exc}")
-
-
-def play(rie: Path, tmp_path: Path, spec: str, *args: str) -> dict[str, Any]:
+def play(rie_binary: Path, tmp_path: Path, spec: str, *args: str) -> dict[str, Any]:
     spec_file = tmp_path / "spec.yaml"
     spec_file.write_text(spec)
     done = subprocess.run(
         [sys.executable, "-m", "greenlight_cli", "twin", "play", "--spec", str(spec_file), "--template", str(TEMPLATE),
          "--json", *args],
-        capture_output=True, text=True, timeout=240, env={**os.environ, "GREENLIGHT_RIE": str(rie)}, check=False,
+        capture_output=True, text=True, timeout=240, env={**os.environ, "GREENLIGHT_RIE": str(rie_binary)}, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     outcome: dict[str, Any] = json.loads(done.stdout)
@@ -97,9 +87,9 @@ def ecs_problems(outcome: dict[str, Any]) -> list[str]:
     return problems
 
 
-def test_twin_ecs_events_at_every_stage_follow_aws(rie: Path, tmp_path: Path) -> None:
+def test_twin_ecs_events_at_every_stage_follow_aws(rie_binary: Path, tmp_path: Path) -> None:
     # GIVEN a check at every stage, WHEN a good green is deployed BLUE_GREEN through the twin
-    outcome = play(rie, tmp_path, EVERY_STAGE, "--controller", "ECS")
+    outcome = play(rie_binary, tmp_path, EVERY_STAGE, "--controller", "ECS")
 
     # THEN the hook ran at every stage, each event exactly as ECS documents it for that stage
     assert outcome["status"] == "SUCCESSFUL"
@@ -116,10 +106,10 @@ def test_twin_ecs_events_at_every_stage_follow_aws(rie: Path, tmp_path: Path) ->
     assert ecs_problems(outcome) == []
 
 
-def test_twin_ecs_events_under_canary_follow_aws(rie: Path, tmp_path: Path) -> None:
+def test_twin_ecs_events_under_canary_follow_aws(rie_binary: Path, tmp_path: Path) -> None:
     # GIVEN a check at every stage, WHEN green is deployed as a 25% canary
     outcome = play(
-        rie, tmp_path, EVERY_STAGE, "--controller", "ECS", "--strategy", "CANARY", "--canary-percent", "25",
+        rie_binary, tmp_path, EVERY_STAGE, "--controller", "ECS", "--strategy", "CANARY", "--canary-percent", "25",
         "--step-bake", "0",
     )  # fmt: skip
 
@@ -132,9 +122,9 @@ def test_twin_ecs_events_under_canary_follow_aws(rie: Path, tmp_path: Path) -> N
     assert ecs_problems(outcome) == []
 
 
-def test_twin_ecs_rollback_event_follows_aws(rie: Path, tmp_path: Path) -> None:
+def test_twin_ecs_rollback_event_follows_aws(rie_binary: Path, tmp_path: Path) -> None:
     # GIVEN green failing its production traffic shift, WHEN it is deployed through the twin
-    outcome = play(rie, tmp_path, FAILS_IN_PRODUCTION, "--controller", "ECS", "--expect", "rolled-back")
+    outcome = play(rie_binary, tmp_path, FAILS_IN_PRODUCTION, "--controller", "ECS", "--expect", "rolled-back")
 
     # THEN PRODUCTION_TRAFFIC_SHIFT ran again for the rollback: green at 0, the target still green
     assert outcome["rolled_back"] is True
@@ -145,7 +135,7 @@ def test_twin_ecs_rollback_event_follows_aws(rie: Path, tmp_path: Path) -> None:
     assert ecs_problems(outcome) == []
 
 
-def test_twin_codedeploy_events_follow_aws(rie: Path, tmp_path: Path) -> None:
+def test_twin_codedeploy_events_follow_aws(rie_binary: Path, tmp_path: Path) -> None:
     # GIVEN the same checks keyed by CodeDeploy hook names, WHEN a good green is deployed under CodeDeploy
     spec = EVERY_STAGE.replace("POST_SCALE_UP", "AfterInstall").replace(
         "POST_TEST_TRAFFIC_SHIFT", "AfterAllowTestTraffic"
@@ -153,7 +143,7 @@ def test_twin_codedeploy_events_follow_aws(rie: Path, tmp_path: Path) -> None:
     spec = spec.replace("PRE_PRODUCTION_TRAFFIC_SHIFT", "BeforeAllowTraffic")
     spec = spec.replace("POST_PRODUCTION_TRAFFIC_SHIFT", "AfterAllowTraffic").replace("PRE_SCALE_UP", "BeforeInstall")
     spec = "\n".join(line for line in spec.splitlines() if "TRAFFIC_SHIFT:" not in line) + "\n"
-    outcome = play(rie, tmp_path, spec)
+    outcome = play(rie_binary, tmp_path, spec)
 
     # THEN each hook was sent exactly what CodeDeploy documents: a deployment id and a hook execution id
     assert outcome["status"] == "Succeeded"

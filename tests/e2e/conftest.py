@@ -10,7 +10,6 @@ deployment's story is printed, so a failing test shows it.
 from __future__ import annotations
 
 import itertools
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,20 +18,8 @@ from e2e_support import E2E_TWIN, ROOT, SPECS, TEMPLATE, start_twin  # noqa: F40
 
 from greenlight_twin import aws as twin_aws
 from greenlight_twin.controller import Twin, TwinConfig
-from greenlight_twin.functions import RieNotFoundError, find_rie
 
 _versions = itertools.count(1)
-
-
-@pytest.fixture(scope="session")
-def rie_binary() -> Path:
-    """The Lambda Runtime Interface Emulator (from a .venv-sam or the user's cache, or fetched from aws-sam-cli)."""
-    if not sys.platform.startswith("linux"):
-        pytest.skip("the Lambda Runtime Interface Emulator is a Linux binary")
-    try:
-        return find_rie()
-    except RieNotFoundError as exc:
-        pytest.skip(f"Lambda Runtime Interface Emulator unavailable: {exc}")
 
 
 @pytest.fixture(scope="module", params=["CODE_DEPLOY", "ECS"])

@@ -16,7 +16,7 @@ for _path in (HERE, TESTS):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
-from hook_harness import Twin, twin, twin_server  # noqa: E402, F401  (fixtures for this folder)
+from hook_harness import Twin, hanging_kind, twin, twin_server  # noqa: E402, F401  (fixtures for this folder)
 
 from greenlight import secrets  # noqa: E402
 from greenlight.probe import redact  # noqa: E402

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import traceback
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -19,6 +20,9 @@ import pytest
 import yaml
 
 from greenlight.aws import AwsClients
+from greenlight.checks import KINDS, Check, CheckContext
+from greenlight.engine.model import Measurement, Status
+from greenlight.spec.schema import Field, Obj, Str
 from greenlight_twin import aws as twin_aws
 from support.lambda_context import FakeLambdaContext, context_for
 
@@ -142,3 +146,30 @@ def twin(twin_server: Any) -> Iterator[Twin]:
     twin_server.reset()
     yield Twin(twin_server)
     twin_server.reset()
+
+
+class HangingCheck(Check):
+    """A check kind that ignores every bound: its `prepare` or `measure` (`where`) blocks until the test ends.
+
+    What the runner's backstops are for: a probe honours its own timeout, a badly written check does not."""
+
+    kind = "hang"
+    schema = Obj({"where": Field(Str(choices=("prepare", "measure")), default="measure")})
+    release = threading.Event()
+
+    def prepare(self, ctx: CheckContext) -> None:
+        if self.body["where"] == "prepare":
+            self.release.wait(120)
+
+    def measure(self, ctx: CheckContext) -> Measurement:
+        self.release.wait(120)
+        return Measurement(Status.PASS, "released")
+
+
+@pytest.fixture
+def hanging_kind(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The `hang` check kind (HangingCheck) registered for one test, and released when it ends."""
+    monkeypatch.setitem(KINDS, "hang", f"{__name__}:HangingCheck")
+    HangingCheck.release.clear()
+    yield
+    HangingCheck.release.set()

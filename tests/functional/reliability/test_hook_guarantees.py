@@ -9,7 +9,6 @@ the twin; what the target saw is read back from the server.
 from __future__ import annotations
 
 import logging
-import threading
 from typing import Any
 
 import pytest
@@ -123,39 +122,17 @@ def test_hook_stalling_target_is_bounded_by_wall_clock_and_fails_in_time(
     assert left_at_report >= 3.0, f"the report went out with only {left_at_report:.1f}s of the 6s reserve left"
 
 
-class HangingCheck(Check):
-    """A check kind that ignores every bound: its `prepare` or `measure` blocks until the test ends."""
-
-    kind = "hang"
-    schema = Obj({"where": Field(Str(choices=("prepare", "measure")), default="measure")})
-    release = threading.Event()
-
-    def prepare(self, ctx: CheckContext) -> None:
-        if self.body["where"] == "prepare":
-            self.release.wait(120)
-
-    def measure(self, ctx: CheckContext) -> Measurement:
-        self.release.wait(120)
-        return Measurement(Status.PASS, "released")
-
-
+@pytest.mark.usefixtures("hanging_kind")
 @pytest.mark.parametrize("where", ["prepare", "measure"])
-def test_hook_check_that_hangs_cannot_eat_the_reserve(
-    twin: Twin, tmp_path: Any, monkeypatch: pytest.MonkeyPatch, where: str
-) -> None:
+def test_hook_check_that_hangs_cannot_eat_the_reserve(twin: Twin, tmp_path: Any, where: str) -> None:
     # GIVEN a check that blocks in `where`, with a 60 s measurement timeout (longer than the whole
     #       Lambda), 14 s left in the Lambda and a 7 s reserve
-    monkeypatch.setitem(KINDS, "hang", f"{__name__}:HangingCheck")
-    HangingCheck.release.clear()
     spec = write_spec(
         tmp_path,
         http_spec("http://127.0.0.1:9", checks=[{"name": "stuck", "hang": {"where": where}, "timeout": "60s"}]),
     )
-    try:
-        # WHEN the hook runs
-        result = invoke(twin, spec, seconds=14, env={"GREENLIGHT_REPORT_RESERVE": "7"})
-    finally:
-        HangingCheck.release.set()
+    # WHEN the hook runs
+    result = invoke(twin, spec, seconds=14, env={"GREENLIGHT_REPORT_RESERVE": "7"})
     # THEN the engine stops waiting at the deadline and Failed goes out with most of the reserve left
     assert result.outcome is not None and result.outcome["status"] == "Failed"
     assert twin.execution().reports == ("Failed",)

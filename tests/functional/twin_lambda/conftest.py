@@ -8,19 +8,10 @@ from typing import Any
 
 import pytest
 
-from greenlight_twin.functions import FunctionConfig, LambdaRuntime, RieNotFoundError, find_rie
+from greenlight_twin.functions import FunctionConfig, LambdaRuntime
 
 CODE_DIR = Path(__file__).parent / "lambda_code"
 HANDLERS = "twin_test_handlers"
-
-
-@pytest.fixture(scope="session")
-def rie_binary() -> Path:
-    """The emulator (found in a .venv-sam or the user's cache, or fetched from the aws-sam-cli wheel)."""
-    try:
-        return find_rie()
-    except RieNotFoundError as exc:
-        pytest.skip(f"Lambda Runtime Interface Emulator unavailable: {exc}")
 
 
 @pytest.fixture
